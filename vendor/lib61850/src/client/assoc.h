@@ -1,0 +1,63 @@
+/* MMS client association: the transport contract between the ISO stack / event
+ * loop (iso/, net/, client/assoc.c) and the ACSI client (client/acsi*.c).
+ *
+ * An association owns one TCP connection driven by the shared I/O thread.
+ * i61_assoc_request is synchronous: it sends one confirmed-RequestPDU and waits
+ * (condition variable, timeout) for the PDU answering that invoke id. Many
+ * threads may call it at once (up to the negotiated max outstanding calls;
+ * beyond that it returns I61_ERR_OUTSTANDING_CALL_LIMIT).
+ */
+#ifndef I61_ASSOC_H
+#define I61_ASSOC_H
+#include "i61.h"
+#include "../ber/ber.h"
+
+typedef struct i61_assoc i61_assoc;
+
+/* Called on the I/O thread for each unconfirmed PDU (InformationReport ...),
+ * with the whole MMS PDU (tag a3 ...). Must not block. */
+typedef void (*i61_unconfirmed_handler)(void *userdata, const uint8_t *pdu, size_t len);
+
+typedef struct i61_assoc_params {
+    uint32_t connect_timeout_ms;   /* TCP connect + whole association set-up */
+    uint32_t max_pdu_size;         /* proposed localDetailCalling */
+    int max_outstanding;           /* proposed max serv outstanding calling/called */
+    int nesting_level;             /* proposed data structure nesting level */
+} i61_assoc_params;
+
+i61_assoc *i61_assoc_new(void);
+/* Aborts a live connection, waits until the I/O thread no longer references it. */
+void i61_assoc_free(i61_assoc *a);
+
+void i61_assoc_set_state_handler(i61_assoc *a, i61_state_handler h, void *userdata);
+void i61_assoc_set_unconfirmed_handler(i61_assoc *a, i61_unconfirmed_handler h, void *userdata);
+
+/* TCP connect, COTP CR/CC, session CN/AC, presentation CP/CPA, ACSE AARQ/AARE,
+ * MMS Initiate. I61_OK, I61_ERR_CONNECTION_REJECTED (refused at any layer,
+ * or TCP refused), I61_ERR_TIMEOUT, I61_ERR_ALREADY_CONNECTED,
+ * I61_ERR_INVALID_ARGUMENT (host does not resolve). */
+int i61_assoc_connect(i61_assoc *a, const char *host, int port, const i61_assoc_params *p);
+
+/* Next invoke id (thread safe). */
+uint32_t i61_assoc_next_invoke_id(i61_assoc *a);
+
+/* Send `pdu` (a complete MMS PDU, normally a confirmed-RequestPDU carrying
+ * invoke_id) and wait for the confirmed-Response/Error/Reject PDU with that
+ * invoke id (for reject: originalInvokeID). The whole response MMS PDU is
+ * appended to *resp. Returns I61_OK, I61_ERR_TIMEOUT (the request is
+ * forgotten; a late answer is dropped), I61_ERR_CONNECTION_LOST,
+ * I61_ERR_NOT_CONNECTED, I61_ERR_OUTSTANDING_CALL_LIMIT,
+ * I61_ERR_INVALID_ARGUMENT (pdu larger than the negotiated size). */
+int i61_assoc_request(i61_assoc *a, uint32_t invoke_id, const uint8_t *pdu, size_t len,
+                      uint32_t timeout_ms, i61_buf *resp);
+
+/* MMS Conclude, then ACSE release (session FN/DN), then TCP close. */
+int i61_assoc_release(i61_assoc *a, uint32_t timeout_ms);
+/* Session AB + ACSE ABRT, then TCP close; does not wait for an answer. */
+int i61_assoc_abort(i61_assoc *a);
+
+int i61_assoc_state(const i61_assoc *a);
+uint32_t i61_assoc_max_pdu_size(const i61_assoc *a);   /* negotiated */
+int i61_assoc_max_outstanding(const i61_assoc *a);     /* negotiated (calling) */
+
+#endif
