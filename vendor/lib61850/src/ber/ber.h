@@ -52,8 +52,9 @@ int i61_ber_get_str(const i61_ber_tlv *t, char *out, size_t cap);
 
 /* ---- writer ---- */
 
-/* Growable output buffer. On allocation failure `oom` is set and further
- * writes are ignored; check it once at the end. */
+/* Growable output buffer. On allocation failure (or a length above 2^32 - 1)
+ * `oom` is set and further writes are ignored; check it once at the end.
+ * i61_buf_reset clears it. */
 typedef struct i61_buf {
     uint8_t *data;
     size_t len;
@@ -72,7 +73,7 @@ void i61_buf_put_u8(i61_buf *b, uint8_t v);
 void i61_ber_put_id(i61_buf *b, i61_ber_id id);
 void i61_ber_put_len(i61_buf *b, size_t len);
 void i61_ber_put_tlv(i61_buf *b, i61_ber_id id, const void *val, size_t len);
-void i61_ber_put_bool(i61_buf *b, i61_ber_id id, bool v);
+void i61_ber_put_bool(i61_buf *b, i61_ber_id id, bool v);         /* TRUE = 01, as the peers send */
 void i61_ber_put_null(i61_buf *b, i61_ber_id id);
 void i61_ber_put_int64(i61_buf *b, i61_ber_id id, int64_t v);     /* minimal two's complement */
 void i61_ber_put_uint64(i61_buf *b, i61_ber_id id, uint64_t v);   /* INTEGER encoding (leading 00 if top bit set) */
