@@ -1,0 +1,266 @@
+"""Peer server: libiec61850 (PyPI ``pyiec61850-ng``) serving one of our example SCL files.
+
+Usage::
+
+    python tests/peers/libiec_server.py --scl examples/simple_io.icd [--ied TEST] --port 10102
+
+pyiec61850-ng has no SCL loader, so the model is built with libiec61850's dynamic-model API
+from :class:`peers.sclmodel.SclModel` (the quirks are in PEERS.md and tests/peers/README.md):
+logical devices/nodes/data objects/attributes, initial values from the SCL ``Val`` elements,
+data sets (``LN$name``), report control blocks (``<name>01..NN``), and for every controllable
+DO (one with ``Oper``) a control handler that accepts the command and mirrors ``ctlVal``
+into ``stVal``/``t``.
+
+Write policy: SP allowed, CF and DC denied (explicitly set; see README for the defaults).
+
+Protocol with the parent process: exactly one line ``READY <port>`` on stdout once the
+server listens on 127.0.0.1:<port>; afterwards stdout is redirected to /dev/null (the SWIG
+binding prints a line per control command, which would otherwise fill an unread pipe).
+Runs until SIGTERM/SIGINT (or until its parent process exits), then stops the server and
+exits 0. Errors go to stderr, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pyiec61850.pyiec61850 as L  # noqa: E402
+
+from peers.clients import pyiec_mms_value  # noqa: E402
+from peers.sclmodel import SclDA, SclDO, SclLN, SclModel  # noqa: E402
+
+log = logging.getLogger("py61850.tests.peers.libiec_server")
+
+_BTYPE = {
+    "BOOLEAN": L.IEC61850_BOOLEAN,
+    "INT8": L.IEC61850_INT8,
+    "INT16": L.IEC61850_INT16,
+    "INT32": L.IEC61850_INT32,
+    "INT64": L.IEC61850_INT64,
+    "INT8U": L.IEC61850_INT8U,
+    "INT16U": L.IEC61850_INT16U,
+    "INT32U": L.IEC61850_INT32U,
+    "FLOAT32": L.IEC61850_FLOAT32,
+    "FLOAT64": L.IEC61850_FLOAT64,
+    "Enum": L.IEC61850_ENUMERATED,
+    "Dbpos": L.IEC61850_CODEDENUM,
+    "Quality": L.IEC61850_QUALITY,
+    "Timestamp": L.IEC61850_TIMESTAMP,
+    "VisString32": L.IEC61850_VISIBLE_STRING_32,
+    "VisString64": L.IEC61850_VISIBLE_STRING_64,
+    "VisString65": L.IEC61850_VISIBLE_STRING_65,
+    "VisString129": L.IEC61850_VISIBLE_STRING_129,
+    "VisString255": L.IEC61850_VISIBLE_STRING_255,
+    "Unicode255": L.IEC61850_UNICODE_STRING_255,
+    "Octet64": L.IEC61850_OCTET_STRING_64,
+    "Check": L.IEC61850_CHECK,
+    "Struct": L.IEC61850_CONSTRUCTED,
+}
+
+_TRG_OPS = {
+    "dchg": L.TRG_OPT_DATA_CHANGED,
+    "qchg": L.TRG_OPT_QUALITY_CHANGED,
+    "dupd": L.TRG_OPT_DATA_UPDATE,
+    "period": L.TRG_OPT_INTEGRITY,
+    "gi": L.TRG_OPT_GI,
+}
+
+_OPT_FIELDS = {
+    "seqNum": L.RPT_OPT_SEQ_NUM,
+    "timeStamp": L.RPT_OPT_TIME_STAMP,
+    "dataSet": L.RPT_OPT_DATA_SET,
+    "reasonCode": L.RPT_OPT_REASON_FOR_INCLUSION,
+    "dataRef": L.RPT_OPT_DATA_REFERENCE,
+    "bufOvfl": L.RPT_OPT_BUFFER_OVERFLOW,
+    "entryID": L.RPT_OPT_ENTRY_ID,
+    "configRef": L.RPT_OPT_CONF_REV,
+}
+
+
+def _fc(fc: str) -> int:
+    return getattr(L, f"IEC61850_FC_{fc}")
+
+
+class _MirrorControlHandler(L.ControlHandlerForPython):
+    """Accepts every Operate and mirrors ctlVal into stVal (and t) of the same DO."""
+
+    def __init__(self, server: "LibiecPeerServer", st_val: object | None, st_btype: str | None, t: object | None):
+        L.ControlHandlerForPython.__init__(self)
+        self._server = server
+        self._st_val = st_val
+        self._st_btype = st_btype
+        self._t = t
+
+    def trigger(self) -> None:  # called on a libiec61850 thread
+        try:
+            srv = self._server.ied_server
+            ctl = self._libiec61850_mms_value
+            if self._st_val is not None and ctl is not None:
+                if self._st_btype == "BOOLEAN":
+                    L.IedServer_updateBooleanAttributeValue(srv, self._st_val, L.MmsValue_getBoolean(ctl))
+                elif self._st_btype == "Dbpos":
+                    pos = L.DBPOS_ON if L.MmsValue_getBoolean(ctl) else L.DBPOS_OFF
+                    L.IedServer_updateDbposValue(srv, self._st_val, pos)
+                elif self._st_btype in ("INT8", "INT16", "INT32", "Enum"):
+                    L.IedServer_updateInt32AttributeValue(srv, self._st_val, L.MmsValue_toInt32(ctl))
+            if self._t is not None:
+                L.IedServer_updateUTCTimeAttributeValue(srv, self._t, int(time.time() * 1000))
+            self._libiec61850_control_handler_result = L.CONTROL_RESULT_OK
+        except Exception:  # never let an exception escape into the C thread
+            log.exception("control handler failed")
+            self._libiec61850_control_handler_result = L.CONTROL_RESULT_FAILED
+
+
+class LibiecPeerServer:
+    """Builds and runs a libiec61850 server from an :class:`SclModel`."""
+
+    def __init__(self, model: SclModel) -> None:
+        self.model = model
+        self.ied_model = L.IedModel_create(model.ied_name)
+        self.ied_server = None
+        self._controls: list[tuple[object, object | None, str | None, object | None]] = []
+        self._keep: list[object] = []  # SWIG objects that must outlive the server
+        for ld in model.lds:
+            ldev = L.LogicalDevice_create(ld.inst, self.ied_model)
+            for ln in ld.lns:
+                self._build_ln(ln, ldev)
+
+    # ------------------------------------------------------------------ model building
+
+    def _build_ln(self, ln: SclLN, ldev: object) -> None:
+        lnode = L.LogicalNode_create(ln.name, ldev)
+        for do in ln.dos:
+            self._build_do(do, L.toModelNode(lnode))
+        for ds in ln.datasets:
+            dset = L.DataSet_create(ds.name, lnode)
+            for m in ds.members:
+                L.DataSetEntry_create(dset, m.mms_name(), -1, None)
+        for rc in ln.report_controls:
+            trg = 0
+            for k in rc.trg_ops:
+                trg |= _TRG_OPS.get(k, 0)
+            opt = 0
+            for k in rc.opt_fields:
+                opt |= _OPT_FIELDS.get(k, 0)
+            for inst in rc.instances():
+                L.ReportControlBlock_create(
+                    inst, lnode, rc.rpt_id or None, rc.buffered, rc.dataset, rc.conf_rev, trg, opt,
+                    rc.buf_time, rc.intg_pd,
+                )
+
+    def _build_do(self, do: SclDO, parent_node: object) -> None:
+        dobj = L.DataObject_create(do.name, parent_node, 0)
+        do_node = L.toModelNode(dobj)
+        created: dict[str, object] = {}
+        for ch in do.children:
+            if isinstance(ch, SclDO):
+                self._build_do(ch, do_node)
+            else:
+                created[ch.name] = self._build_da(ch, do_node)
+        if any(isinstance(ch, SclDA) and ch.name == "Oper" and ch.fc == "CO" for ch in do.children):
+            st = next((c for c in do.children if isinstance(c, SclDA) and c.name == "stVal"), None)
+            self._controls.append(
+                (dobj, created.get("stVal"), st.btype if st is not None else None, created.get("t"))
+            )
+
+    def _build_da(self, da: SclDA, parent_node: object) -> object:
+        trg = 0
+        if da.dchg:
+            trg |= L.TRG_OPT_DATA_CHANGED
+        if da.qchg:
+            trg |= L.TRG_OPT_QUALITY_CHANGED
+        if da.dupd:
+            trg |= L.TRG_OPT_DATA_UPDATE
+        attr = L.DataAttribute_create(da.name, parent_node, _BTYPE[da.btype], _fc(da.fc), trg, 0, 0)
+        if da.is_struct:
+            # there is no toModelNode(DataAttribute*): fetch the node by name and FC
+            node = L.ModelNode_getChildWithFc(parent_node, da.name, _fc(da.fc))
+            for ch in da.children:
+                self._build_da(ch, node)
+        elif da.value is not None:
+            mv = pyiec_mms_value(da.btype, da.value)
+            L.DataAttribute_setValue(attr, mv)  # stores a copy
+            L.MmsValue_delete(mv)
+        return attr
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, port: int, host: str = "127.0.0.1") -> bool:
+        self.ied_server = L.IedServer_create(self.ied_model)
+        L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_SP, L.ACCESS_POLICY_ALLOW)
+        L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_CF, L.ACCESS_POLICY_DENY)
+        L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_DC, L.ACCESS_POLICY_DENY)
+        for dobj, st_val, st_btype, t in self._controls:
+            handler = _MirrorControlHandler(self, st_val, st_btype, t)
+            sub = L.ControlSubscriberForPython()
+            sub.setIedServer(self.ied_server)
+            sub.setControlObject(dobj)
+            sub.setControlHandler(handler)
+            sub.subscribe()
+            self._keep += [handler, sub]
+        L.IedServer_setLocalIpAddress(self.ied_server, host)
+        L.IedServer_start(self.ied_server, port)
+        return bool(L.IedServer_isRunning(self.ied_server))
+
+    def stop(self) -> None:
+        if self.ied_server is not None:
+            L.IedServer_stop(self.ied_server)
+            L.IedServer_destroy(self.ied_server)
+            self.ied_server = None
+        # the model is left to the process exit: destroying it while SWIG proxies of its
+        # nodes are alive is not worth the risk in a test helper
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scl", required=True, help="SCL file (one of examples/*.icd)")
+    ap.add_argument("--ied", default=None, help="IED name in the SCL (default: the first)")
+    ap.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (> 0)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="libiec_server: %(message)s")
+    if args.port <= 0:
+        print("libiec_server: --port must be > 0 (libiec61850 cannot report an OS-chosen port)", file=sys.stderr)
+        return 2
+
+    parent = os.getppid()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    model = SclModel(args.scl, args.ied)
+    server = LibiecPeerServer(model)
+    if not server.start(args.port):
+        print(f"libiec_server: cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)
+        return 1
+    sys.stdout.write(f"READY {args.port}\n")
+    sys.stdout.flush()
+    # from now on, everything written to fd 1 (C or Python) goes nowhere
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    while not stop.wait(0.2):
+        if os.getppid() != parent:  # the test run that started us is gone
+            log.info("parent process exited")
+            break
+    server.stop()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    rc = main()
+    sys.stderr.flush()
+    # skip interpreter finalisation: SWIG proxies of C objects are not torn down in order
+    os._exit(rc)

@@ -1,0 +1,188 @@
+"""Peer server: the Rust-based ``iec61850`` package (PyPI, 0.14) serving one of our SCL files.
+
+Usage::
+
+    python tests/peers/rust_server.py --scl examples/simple_io.icd [--ied TEST] --port 10103
+
+``IedServer.from_scl`` builds the data model and applies the SCL ``Val`` initial values for
+booleans, integers, enums, floats and strings. It does **not** instantiate SCL data sets
+and report control blocks, so they are re-declared here from :class:`peers.sclmodel.SclModel`
+(``add_dataset("LLN0$Events", ["GenericIO/GGIO1.Ind1.stVal", ...])`` and
+``register_urcb``/``register_brcb`` for every instance ``<name>01..NN``). Every controllable
+DO (one with ``Oper`` and a ctlModel other than status-only) gets an ``on_control`` handler
+that accepts the command and mirrors a boolean/integer ctlVal into ``stVal``.
+
+Known gaps of this peer (see tests/peers/README.md): initial values of Dbpos, Octet64,
+Timestamp, Quality and Check attributes are not applied and cannot be set through its API;
+writes work only for scalar attributes directly below a DO (SP); GetNameList does not list
+RCB names.
+
+Protocol with the parent process: ``--port 0`` lets the OS choose. Exactly one line
+``READY <port>`` on stdout once listening on 127.0.0.1; then stdout is redirected to
+/dev/null. Runs until SIGTERM/SIGINT (or until its parent process exits), stops the server
+and exits 0 (errors: stderr, exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import iec61850  # noqa: E402
+
+from peers.sclmodel import SclDA, SclDO, SclModel  # noqa: E402
+
+log = logging.getLogger("py61850.tests.peers.rust_server")
+
+_CTL_MODELS = {
+    0: "status-only",
+    1: "direct-normal",
+    2: "sbo-normal",
+    3: "direct-enhanced",
+    4: "sbo-enhanced",
+}
+
+_TRG_OPS = {"dchg": "data_changed", "qchg": "quality_changed", "dupd": "data_update", "period": "integrity", "gi": "gi"}
+_OPT_FIELDS = {
+    "seqNum": "seq_num",
+    "timeStamp": "time_stamp",
+    "reasonCode": "reason",
+    "dataSet": "data_set",
+    "dataRef": "data_reference",
+    "configRef": "conf_rev",
+    "bufOvfl": "buffer_overflow",
+    "entryID": "entry_id",
+}
+
+
+def _leaf_da_paths(prefix: str, node: SclDO | SclDA, fc: str) -> list[str]:
+    """Basic-type attribute paths of an FCD/FCDA (the Rust server accepts DA paths only)."""
+    if isinstance(node, SclDA):
+        if node.fc != fc:
+            return []
+        if not node.is_struct:
+            return [prefix]
+    out: list[str] = []
+    for ch in node.children:
+        out += _leaf_da_paths(f"{prefix}.{ch.name}", ch, fc)
+    return out
+
+
+def _find(node_list: list, dotted: str) -> SclDO | SclDA:
+    name, _, rest = dotted.partition(".")
+    for n in node_list:
+        if n.name == name:
+            return _find(n.children, rest) if rest else n
+    raise KeyError(dotted)
+
+
+def configure(server: "iec61850.IedServer", model: SclModel) -> None:
+    """Re-declare data sets, RCBs and control handlers that ``from_scl`` does not create."""
+    for ld in model.lds:
+        for ln in ld.lns:
+            for ds in ln.datasets:
+                paths: list[str] = []
+                for m in ds.members:
+                    target_ln = ld.ln(m.ln)
+                    node = _find(target_ln.dos, m.do_name if not m.da_name else f"{m.do_name}.{m.da_name}")
+                    paths += _leaf_da_paths(f"{ld.inst}/{m.path()}", node, m.fc)
+                server.add_dataset(f"{ln.name}${ds.name}", paths)
+            for rc in ln.report_controls:
+                kwargs = dict(
+                    dataset=f"{ln.name}${rc.dataset}",
+                    rpt_id=rc.rpt_id or None,
+                    conf_rev=rc.conf_rev,
+                    trg_ops=[_TRG_OPS[k] for k in sorted(rc.trg_ops) if k in _TRG_OPS],
+                    opt_flds=[_OPT_FIELDS[k] for k in sorted(rc.opt_fields) if k in _OPT_FIELDS],
+                    buf_tm_ms=rc.buf_time,
+                    intg_pd_ms=rc.intg_pd,
+                )
+                for inst in rc.instances():
+                    if rc.buffered:
+                        server.register_brcb(f"{ld.inst}/{ln.name}.{inst}", **kwargs)
+                    else:
+                        server.register_urcb(f"{ld.inst}/{ln.name}.{inst}", **kwargs)
+            for do in ln.dos:
+                _register_control(server, model, f"{ld.inst}/{ln.name}.{do.name}", f"{ld.domain}/{ln.name}.{do.name}", do)
+
+
+def _register_control(server: "iec61850.IedServer", model: SclModel, path: str, ref: str, do: SclDO) -> None:
+    das = {c.name: c for c in do.children if isinstance(c, SclDA)}
+    if "Oper" not in das or das["Oper"].fc != "CO":
+        return
+    ctl = das.get("ctlModel")
+    ctl_model = _CTL_MODELS.get(ctl.value if ctl is not None and ctl.value is not None else 1, "direct-normal")
+    if ctl_model == "status-only":
+        return
+    st = das.get("stVal")
+
+    def operate(_path: str, ctl_val: object, _action: dict) -> None:
+        if st is None:
+            return
+        if st.btype == "BOOLEAN":
+            server.update_bool(f"{path}.stVal", bool(ctl_val))
+        elif st.btype in ("INT8", "INT16", "INT32", "Enum"):
+            server.update_int32(f"{path}.stVal", int(ctl_val))
+
+    server.on_control(path, ctl_model=ctl_model, operate=operate)
+    log.debug("control %s (%s)", ref, ctl_model)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    parent = os.getppid()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    model = SclModel(args.scl, args.ied)
+    server = iec61850.IedServer.from_scl(args.scl, ied_name=model.ied_name)
+    configure(server, model)
+    server.bind(f"127.0.0.1:{args.port}")
+    try:
+        await server.start()
+    except Exception as exc:  # bind failure and the like
+        print(f"rust_server: cannot start on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    port = int(server.bound_addr.rsplit(":", 1)[1])
+    sys.stdout.write(f"READY {port}\n")
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+    async def watch_parent() -> None:
+        while os.getppid() == parent:  # the test run that started us is gone otherwise
+            await asyncio.sleep(0.5)
+        log.info("parent process exited")
+        stop.set()
+
+    watcher = asyncio.create_task(watch_parent())
+    await stop.wait()
+    watcher.cancel()
+    await server.stop()
+    log.info("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scl", required=True, help="SCL file (one of examples/*.icd)")
+    ap.add_argument("--ied", default=None, help="IED name in the SCL (default: the first)")
+    ap.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0: OS-chosen)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="rust_server: %(message)s")
+    return asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    rc = main()
+    sys.stderr.flush()
+    # skip interpreter finalisation: the Rust runtime's threads can race it and abort
+    # ("PyGILState_Release: thread state must be current"), which would turn exit 0 into a crash
+    os._exit(rc)
