@@ -60,4 +60,41 @@ int i61_assoc_state(const i61_assoc *a);
 uint32_t i61_assoc_max_pdu_size(const i61_assoc *a);   /* negotiated */
 int i61_assoc_max_outstanding(const i61_assoc *a);     /* negotiated (calling) */
 
+/* ---- additions (transport) ----
+ *
+ * Threads and handlers. The state, unconfirmed and indication handlers run on
+ * the I/O thread with no library lock held, one at a time, in order; the state
+ * handler fires once per state change (CONNECTING, CONNECTED, CLOSING, CLOSED).
+ * From inside a handler you may call i61_assoc_state, i61_assoc_send,
+ * i61_assoc_abort, the setters and i61_assoc_free (the memory is then released
+ * after the handler returns and no handler runs any more); the blocking calls
+ * (connect, request, release) return I61_ERR_INVALID_ARGUMENT there instead of
+ * deadlocking. Do not call i61_assoc_free or i61_assoc_abort while holding a
+ * lock that one of your handlers takes. i61_assoc_free clears the handlers
+ * first: no handler is called once it has started. A request timeout_ms of 0
+ * waits without a time limit (until the answer or the loss of the connection).
+ *
+ * Bounds. Sent PDUs never exceed the negotiated size. Received MMS PDUs are
+ * accepted up to max(negotiated size, 65000) octets (some peers ignore a small
+ * localDetail); a larger one, a malformed TPKT/COTP/session/presentation
+ * frame, or a TPDU above the negotiated TPDU size closes the association:
+ * pending requests get I61_ERR_CONNECTION_LOST and the state goes CLOSED. */
+
+/* Called on the I/O thread for each confirmed-RequestPDU received from the peer
+ * (a server's FileOpen/FileRead/FileClose during ObtainFile), whole MMS PDU
+ * (tag a0). Must not block; answer with i61_assoc_send. Without a handler the
+ * association answers with a RejectPDU (confirmed-requestPDU,
+ * unrecognized-service). */
+typedef void (*i61_indication_handler)(void *userdata, const uint8_t *pdu, size_t len);
+void i61_assoc_set_indication_handler(i61_assoc *a, i61_indication_handler h, void *userdata);
+
+/* Sends one complete MMS PDU (a response, an unconfirmed PDU ...) without
+ * waiting for anything. I61_OK, I61_ERR_NOT_CONNECTED,
+ * I61_ERR_INVALID_ARGUMENT (larger than the negotiated size),
+ * I61_ERR_CONNECTION_LOST. */
+int i61_assoc_send(i61_assoc *a, const uint8_t *pdu, size_t len);
+
+/* Static English text about the last connect/release failure (never NULL). */
+const char *i61_assoc_error_text(const i61_assoc *a);
+
 #endif
