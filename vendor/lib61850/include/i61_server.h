@@ -1,0 +1,259 @@
+/*
+ * lib61850 public server API: the IEC 61850 data model (built with a C builder
+ * API) and the MMS server that publishes it.
+ *
+ * Like i61.h this header is part of the cffi cdef (py61850/_build_ffi.py strips
+ * the '#' lines and parses the rest): plain typedefs, enums with explicit
+ * values, prototypes only.
+ *
+ * Data model
+ * ----------
+ *   model -> logical device (LD, an MMS domain "IEDname"+"inst" unless an
+ *   explicit name is given) -> logical node (LN) -> data object (DO) ->
+ *   sub data objects (SDO) / data attributes (DA). Every DA has a functional
+ *   constraint (FC); constructed DAs hold DAs of the same FC; any DA may be an
+ *   array (count > 0) of its type. Names follow IEC 61850-8-1: for each LN the
+ *   MMS named variables LN, LN$FC (every FC that occurs in the LN),
+ *   LN$FC$DO[$SDO...][$DA...]. The model is built first, then handed to a server.
+ *
+ * References accepted by the model functions ("ref"):
+ *   client style  "LD/LN.DO.DA[.BDA...]"  with fc = the FC, or I61_FC_NONE when the
+ *                 reference designates attributes of a single FC (else
+ *                 I61_ERR_OBJECT_REFERENCE_INVALID: ambiguous);
+ *   MMS style     "LD/LN$FC$DO$DA"         (fc ignored: it is in the name);
+ *   "LD/LN" alone designates the whole LN (all FCs; fc must be I61_FC_NONE).
+ *   LD is the MMS domain name (for example "IED1LD1").
+ *
+ * Threads: every model and server function may be called from any thread. The
+ * model has one recursive lock; i61_model_lock/unlock make several updates
+ * atomic for the MMS clients (the server takes the same lock to answer).
+ */
+#ifndef I61_SERVER_H
+#define I61_SERVER_H
+#include <stddef.h>
+#include <stdint.h>
+#include "i61.h"
+
+/* ------------------------------------------------------------- data model */
+
+typedef struct i61_model i61_model;
+/* A node of the model (LD, LN, DO, SDO or DA). Borrowed: owned by its model. */
+typedef struct i61_mnode i61_mnode;
+
+typedef enum i61_mnode_kind {
+    I61_MNODE_LD = 1,
+    I61_MNODE_LN = 2,
+    I61_MNODE_DO = 3,
+    I61_MNODE_DA = 4
+} i61_mnode_kind;
+
+/* New empty model; NULL when out of memory or ied_name is not a valid name. */
+i61_model *i61_model_new(const char *ied_name);
+/* Frees a model that was not given to a server. */
+void i61_model_free(i61_model *m);
+
+/* Logical device `inst`; its MMS domain is ied_name+inst, or ld_name when not
+ * NULL. out (may be NULL) receives the node. I61_ERR_OBJECT_EXISTS when the
+ * domain exists, I61_ERR_INVALID_ARGUMENT for a bad name. */
+int i61_model_add_ld(i61_model *m, const char *inst, const char *ld_name, i61_mnode **out);
+/* Logical node `name` (for example "GGIO1", "LLN0") in a logical device. */
+int i61_model_add_ln(i61_mnode *ld, const char *name, i61_mnode **out);
+/* Data object in a LN, or sub data object in a DO. */
+int i61_model_add_do(i61_mnode *parent, const char *name, i61_mnode **out);
+/* Data attribute in a DO/SDO, or component of a constructed DA.
+ *  fc:    its functional constraint (inside a constructed DA: I61_FC_NONE or
+ *         the parent's FC);
+ *  type:  an i61_type value: I61_TYPE_STRUCTURE for a constructed attribute
+ *         (add its components with this function), or a basic type
+ *         (BOOLEAN ... UTC_TIME; not OBJ_ID, not DATA_ACCESS_ERROR);
+ *  size:  as in i61_typespec_size: INTEGER/UNSIGNED bits (8, 16, 32, 64; for
+ *         UNSIGNED also 24...), FLOAT 32 or 64, BIT/OCTET/VISIBLE/MMS STRING
+ *         size (negative = variable length, at most -size), BINARY_TIME 6 (with
+ *         date) or 4, ignored for the others;
+ *  count: 0 for a single attribute, n > 0 for an array of n elements.
+ * The attribute starts with the type's zero value (false, 0, 0.0, empty
+ * string, all-zero bit string of |size| bits, zero time).
+ * I61_ERR_INVALID_ARGUMENT for a bad name/type/size, I61_ERR_OBJECT_EXISTS
+ * for a duplicate name, I61_ERR_TYPE_UNSUPPORTED for OBJ_ID. */
+int i61_model_add_da(i61_mnode *parent, const char *name, int fc, int type, int size,
+                     int count, i61_mnode **out);
+
+int i61_mnode_kind_of(const i61_mnode *n);
+const char *i61_mnode_name(const i61_mnode *n);
+/* FC of a DA, I61_FC_NONE for the other nodes. */
+int i61_mnode_fc(const i61_mnode *n);
+
+/* Lock/unlock the model (recursive). Use around several updates that MMS
+ * clients must see together. The server's I/O thread takes the same lock to
+ * answer every read/write, so while it is held no association is served:
+ * keep the section short, and never wait inside it for something the I/O
+ * thread must do (for example a client request to this very server). */
+void i61_model_lock(i61_model *m);
+void i61_model_unlock(i61_model *m);
+
+/* Finds the node a reference designates; *fc_out (may be NULL) receives the
+ * resolved FC (I61_FC_NONE for a whole LN). I61_ERR_OBJECT_DOES_NOT_EXIST,
+ * I61_ERR_OBJECT_REFERENCE_INVALID (bad syntax, or FC needed but not given). */
+int i61_model_find(i61_model *m, const char *ref, int fc, i61_mnode **node, int *fc_out);
+
+/* Sets the value of the data the reference designates (a leaf attribute, a
+ * constructed attribute, an array, or a DO restricted to one FC: then a
+ * structure of its attributes of that FC in model order). The value is copied.
+ * No access policy applies (the application may write any FC).
+ * I61_ERR_TYPE_INCONSISTENT when the value does not match the model type. */
+int i61_model_set_value(i61_model *m, const char *ref, int fc, const i61_value *v);
+/* Current value; *out: caller frees with i61_value_free. */
+int i61_model_get_value(i61_model *m, const char *ref, int fc, i61_value **out);
+/* The same for a node handle and FC (no parsing: the fast path for updates). */
+int i61_model_set_node_value(i61_model *m, i61_mnode *n, int fc, const i61_value *v);
+int i61_model_get_node_value(i61_model *m, i61_mnode *n, int fc, i61_value **out);
+/* MMS type specification of the data a reference designates. Caller frees. */
+int i61_model_get_typespec(i61_model *m, const char *ref, int fc, i61_typespec **out);
+
+/* ----------------------------------------------------------------- server */
+
+typedef struct i61_server i61_server;
+
+/* A server publishing `model`. The server takes ownership of the model (it is
+ * freed by i61_server_free), also when NULL is returned. */
+i61_server *i61_server_new(i61_model *model);
+/* Stops the server if running and frees it and its model. Must not be called
+ * from a server callback, nor while another thread is inside
+ * i61_server_next_event (interrupt it and join that thread first). Queued
+ * events not taken yet are freed; events already taken stay valid until
+ * i61_server_event_free. */
+void i61_server_free(i61_server *s);
+/* The model (borrowed, valid until i61_server_free). */
+i61_model *i61_server_model(i61_server *s);
+
+/* Identify answer (copied). Defaults "lib61850", "lib61850 server", i61_version(). */
+int i61_server_set_identity(i61_server *s, const char *vendor, const char *model,
+                            const char *revision);
+/* Limits; take effect for the next start (connections) or the next
+ * association (PDU size, outstanding requests). */
+void i61_server_set_max_connections(i61_server *s, int n);        /* default 100 */
+void i61_server_set_max_pdu_size(i61_server *s, uint32_t octets); /* default 65000; 512..65000 */
+void i61_server_set_max_outstanding(i61_server *s, int n);        /* default 10 */
+/* A connection that has not completed the association handshake after
+ * handshake_ms, or that sends nothing for idle_ms once associated (0 = never),
+ * is closed. Defaults 10000 / 0. */
+void i61_server_set_timeouts(i61_server *s, uint32_t handshake_ms, uint32_t idle_ms);
+/* Time a deferred read/write hook may take before the server answers the
+ * request itself with temporarily-unavailable (default 10000 ms). */
+void i61_server_set_hook_timeout(i61_server *s, uint32_t ms);
+/* Write access policy per FC for MMS Write. Defaults: SP, SV, SE allowed;
+ * CF, DC, SG, SR, OR, BL, EX denied. ST, MX are never writable, CO, RP, BR,
+ * LG, GO, US, MS only through their services (I61_ERR_ACCESS_DENIED if asked). */
+int i61_server_set_write_access(i61_server *s, int fc, int allow);
+
+/* Listens on host:port (host NULL or "" = all interfaces, port 0 = ephemeral)
+ * and serves on the library's I/O thread. I61_ERR_ALREADY_CONNECTED when
+ * running, I61_ERR_INVALID_ARGUMENT (host does not resolve), I61_ERR_UNKNOWN
+ * (socket error: port in use, ...). */
+int i61_server_start(i61_server *s, const char *host, int port);
+/* The bound TCP port while running, else 0. */
+int i61_server_port(const i61_server *s);
+/* Closes every association and the listening socket; returns when no server
+ * callback runs any more. Pending deferred requests are dropped. */
+int i61_server_stop(i61_server *s);
+int i61_server_is_running(const i61_server *s);
+/* Associations currently open (TCP connections accepted and not yet closed). */
+int i61_server_connection_count(const i61_server *s);
+
+/* Connection events, called on the I/O thread (must not block; must not call
+ * i61_server_stop/free). peer = "address:port" of the client. connected = 1
+ * when the TCP connection is accepted, 0 when it is closed. */
+typedef void (*i61_connection_handler)(void *userdata, uint32_t conn_id, const char *peer,
+                                       int connected);
+void i61_server_set_connection_handler(i61_server *s, i61_connection_handler h,
+                                       void *userdata);
+
+/* ------------------------------------------------ deferred read/write hooks
+ *
+ * A hook is registered on a model object (a reference and FC as for the model
+ * functions); it covers MMS reads/writes of that object, of anything inside it,
+ * and of any variable containing it. Objects without a hook are answered at
+ * once from the model (the fast path).
+ *
+ * A hook is called on the I/O thread with a token and must return quickly:
+ *  - I61_HOOK_ACCEPT: accept now (for a write the server then stores the value),
+ *  - a DataAccessError code 0..11: refuse now with that error,
+ *  - I61_HOOK_DEFER: answer later, from any thread, with
+ *    i61_server_complete_write / i61_server_complete_read(token, result).
+ * Meanwhile the association keeps serving other requests (up to its
+ * max-outstanding limit) and every other association is unaffected.
+ * ref is the written/read variable in client style ("LD/LN.DO.DA"; "LD/LN" for
+ * a whole LN) and fc its FC (I61_FC_NONE for a whole LN); value (write) is the
+ * value being written, borrowed for the duration of the call. The MMS response
+ * is sent once every hook of every variable of the request has answered. */
+typedef enum i61_hook_result {
+    I61_HOOK_DEFER = -2,
+    I61_HOOK_ACCEPT = -1
+} i61_hook_result;
+
+typedef int (*i61_write_hook)(void *userdata, uint64_t token, uint32_t conn_id,
+                              const char *ref, int fc, const i61_value *value);
+typedef int (*i61_read_hook)(void *userdata, uint64_t token, uint32_t conn_id,
+                             const char *ref, int fc);
+
+/* h NULL removes the hook. One hook of each kind per object. */
+int i61_server_set_write_hook(i61_server *s, const char *ref, int fc, i61_write_hook h,
+                              void *userdata);
+int i61_server_set_read_hook(i61_server *s, const char *ref, int fc, i61_read_hook h,
+                             void *userdata);
+/* result: I61_HOOK_ACCEPT or a DataAccessError 0..11. I61_OK;
+ * I61_ERR_OBJECT_DOES_NOT_EXIST for an unknown token, one already completed,
+ * or one the server already answered itself (hook timeout: the client got
+ * temporarily-unavailable); I61_ERR_CONNECTION_LOST when the association is
+ * gone (nothing is applied); I61_ERR_INVALID_ARGUMENT for a bad result. */
+int i61_server_complete_write(i61_server *s, uint64_t token, int result);
+int i61_server_complete_read(i61_server *s, uint64_t token, int result);
+
+/* ---------------------------------------------------------- event queue
+ *
+ * Pull-style alternative to the C hooks, for bindings whose callbacks must not
+ * run on the I/O thread (Python): a queued hook defers the request and queues
+ * an event; a thread of the application takes events with
+ * i61_server_next_event and answers with i61_server_complete_*. The queue is
+ * bounded: when it is full a queued read/write is refused at once with
+ * temporarily-unavailable and connection events are dropped (both counted). */
+typedef enum i61_server_event_kind {
+    I61_SEV_CONNECTED = 1,      /* ref = peer "address:port" */
+    I61_SEV_DISCONNECTED = 2,   /* ref = peer */
+    I61_SEV_WRITE = 3,          /* token, ref, fc, value, userdata */
+    I61_SEV_READ = 4            /* token, ref, fc, userdata */
+} i61_server_event_kind;
+
+typedef struct i61_server_event {
+    int kind;
+    uint32_t conn_id;
+    uint64_t token;
+    int fc;
+    void *userdata;             /* given when the hook was registered */
+    i61_value *value;           /* WRITE: the value being written (owned by the event) */
+    char ref[132];
+} i61_server_event;
+
+/* Queued hooks (same coverage rules as the C hooks). on: 1 sets, 0 removes.
+ * An object has at most one read and one write hook: a queued hook replaces a
+ * C hook of the same kind and vice versa. */
+int i61_server_set_queued_write_hook(i61_server *s, const char *ref, int fc, int on,
+                                     void *userdata);
+int i61_server_set_queued_read_hook(i61_server *s, const char *ref, int fc, int on,
+                                    void *userdata);
+/* Also queue CONNECTED/DISCONNECTED events (default off). */
+void i61_server_set_queue_connection_events(i61_server *s, int on);
+/* Bound of the queue (default 4096 events). */
+void i61_server_set_event_queue_size(i61_server *s, uint32_t n);
+/* Waits up to timeout_ms for the next event: I61_OK with *out (free with
+ * i61_server_event_free), I61_ERR_TIMEOUT, or I61_ERR_NOT_CONNECTED once
+ * i61_server_interrupt_events was called and the queue is empty. */
+int i61_server_next_event(i61_server *s, uint32_t timeout_ms, i61_server_event **out);
+void i61_server_event_free(i61_server_event *e);
+/* Makes i61_server_next_event return I61_ERR_NOT_CONNECTED (instead of
+ * waiting) until the next i61_server_start: lets a dispatcher thread finish. */
+void i61_server_interrupt_events(i61_server *s);
+/* Events refused or dropped because the queue was full. */
+uint64_t i61_server_events_dropped(i61_server *s);
+
+#endif
