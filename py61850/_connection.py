@@ -1,0 +1,1012 @@
+"""IedConnection: the synchronous MMS client over lib61850's ``i61_client``."""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import weakref
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
+
+from . import _ffi
+from ._enums import ACSIClass, FunctionalConstraint, IedClientError, IedConnectionState, MmsType
+from ._errors import (
+    ConnectionTimeoutError,
+    IedConnectionException,
+    InvalidArgumentError,
+    NotConnectedError,
+    UnexpectedValueError,
+    code_for_data_access_error,
+    describe_code,
+    exception_for,
+)
+from ._model import (
+    DeviceModel,
+    LogicalDevice,
+    VariableSpec,
+    logical_node_from_spec,
+)
+from ._values import (
+    _INT32,
+    _INT64,
+    _UINT32,
+    MmsValue,
+    Quality,
+    Timestamp,
+    _check_range,
+)
+
+__all__ = ["DeviceIdentity", "IedConnection", "ServerStatus"]
+
+log = logging.getLogger("py61850.client")
+
+Reference = Union[str, bytes]
+FcLike = Union[FunctionalConstraint, int, str]
+
+_MAX_SPEC_DEPTH = 64
+_DISPATCH_QUEUE_MAX = 1024
+
+# Set while a thread runs inside a C callback (the lib61850 I/O thread); shared
+# with the other modules' callbacks (see _ffi.io_callback).
+_in_io_callback = _ffi.io_callback
+
+# Rule for everything the I/O thread runs (the state callback): never wait for
+# anything Python-level. Another thread may be inside i61_client_free (called
+# by a finalizer that the garbage collector ran at an arbitrary point, even
+# while that thread starts up or holds a lock), and i61_client_free waits for
+# the I/O thread. So the callback only puts into a queue.SimpleQueue (C code,
+# never blocks), starts no threads and takes no Python locks.
+
+_reaper_queue: "queue.SimpleQueue[_ClientHandle]" = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper_thread: Optional[threading.Thread] = None
+
+
+def _ensure_reaper() -> None:
+    """Start (from a user thread) the thread that frees clients collected on the I/O thread."""
+    global _reaper_thread
+    with _reaper_lock:
+        if _reaper_thread is None:
+            t = threading.Thread(target=_reaper_loop, name="py61850-client-reaper", daemon=True)
+            t.start()
+            _reaper_thread = t
+
+
+def _reaper_loop() -> None:
+    while True:
+        handle = _reaper_queue.get()
+        handle.destroy()
+
+
+class DeviceIdentity(NamedTuple):
+    """Answer of the MMS Identify service."""
+
+    #: Vendor name
+    vendor: str
+    #: Model name
+    model: str
+    #: Revision
+    revision: str
+
+
+class ServerStatus(NamedTuple):
+    """Answer of the MMS Status service."""
+
+    #: VMD logical status (0 state changes allowed, 1 no state changes allowed,
+    #: 2 limited services permitted, 3 support services allowed)
+    logical: int
+    #: VMD physical status (0 operational, 1 partially operational,
+    #: 2 inoperable, 3 needs commissioning)
+    physical: int
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _ref_bytes(ref: Reference, what: str = "reference") -> bytes:
+    if isinstance(ref, str):
+        b = ref.encode("utf-8")
+    elif isinstance(ref, (bytes, bytearray)):
+        b = bytes(ref)
+    else:
+        raise TypeError(f"{what} must be str or bytes, got {type(ref).__name__}")
+    if b"\x00" in b:
+        raise InvalidArgumentError(f"{what} contains a NUL character", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return b
+
+
+def _ref_str(ref: Reference) -> str:
+    return ref.decode("utf-8", errors="replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+
+
+def _fc(fc: FcLike) -> FunctionalConstraint:
+    if isinstance(fc, FunctionalConstraint):
+        return fc
+    if isinstance(fc, bytes):
+        fc = fc.decode("ascii", errors="replace")
+    if isinstance(fc, str):
+        try:
+            return FunctionalConstraint[fc.strip().upper()]
+        except KeyError:
+            raise InvalidArgumentError(
+                f"unknown functional constraint {fc!r}", IedClientError.USER_PROVIDED_INVALID_ARGUMENT
+            ) from None
+    try:
+        return FunctionalConstraint(int(fc))
+    except (ValueError, TypeError):
+        raise InvalidArgumentError(
+            f"unknown functional constraint {fc!r}", IedClientError.USER_PROVIDED_INVALID_ARGUMENT
+        ) from None
+
+
+def _timeout_ms(ms: int, what: str) -> int:
+    ms = int(ms)
+    if not 0 <= ms <= 0xFFFFFFFF:
+        raise InvalidArgumentError(f"{what} must be 0..{0xFFFFFFFF} ms", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return ms
+
+
+# ------------------------------------------------------------------ dispatcher
+
+
+class _Dispatcher:
+    """Delivers connection events to user callbacks on a thread of its own.
+
+    The thread is started from a user thread when a callback is registered and
+    ends when the connection is destroyed. ``post`` runs on the lib61850 I/O
+    thread and never waits: it puts into a bounded queue (overflow is counted
+    and logged by the delivery thread).
+    """
+
+    def __init__(self) -> None:
+        self._queue: "queue.SimpleQueue[Optional[tuple[int, int]]]" = queue.SimpleQueue()
+        self._lock = threading.Lock()  # user threads only (start)
+        self._thread: Optional[threading.Thread] = None
+        self._stopped = False
+        self.dropped = 0
+        self._dropped_reported = 0
+        # Only a weak reference to the connection, and no user callbacks here:
+        # this object is reachable from the connection's finalizer, so anything
+        # it held strongly would keep the connection alive forever.
+        self.conn_ref: Optional[weakref.ReferenceType] = None
+        self.enabled = False  # a callback is registered
+
+    def start(self) -> None:
+        """Start the delivery thread (call from a user thread)."""
+        with self._lock:
+            if self._thread is None and not self._stopped:
+                t = threading.Thread(target=self._run, name="py61850-client-events", daemon=True)
+                t.start()
+                self._thread = t
+
+    def post(self, item: tuple[int, int]) -> None:
+        """Queue an event (I/O thread: no locks, no waiting)."""
+        if self._stopped or self._thread is None or not self.enabled:
+            return
+        if self._queue.qsize() >= _DISPATCH_QUEUE_MAX:
+            self.dropped += 1
+            return
+        self._queue.put(item)
+
+    def stop(self) -> None:
+        """Let the delivery thread end after the events already queued (never waits)."""
+        self._stopped = True
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            dropped = self.dropped - self._dropped_reported
+            if dropped:
+                self._dropped_reported += dropped
+                log.warning("%d connection state events were dropped (queue full)", dropped)
+            self._deliver(*item)
+
+    def _deliver(self, prev: int, new: int) -> None:
+        conn = self.conn_ref() if self.conn_ref is not None else None
+        if conn is None:
+            return
+        try:
+            state = IedConnectionState(new)
+        except ValueError:
+            log.warning("unknown connection state %d from lib61850", new)
+            return
+        state_cb, closed_cb = conn._state_cb, conn._closed_cb
+        if state_cb is not None:
+            try:
+                state_cb(conn, state)
+            except Exception:
+                log.exception("exception in the connection state callback %r", state_cb)
+        if (
+            closed_cb is not None
+            and state == IedConnectionState.CLOSED
+            and prev in (IedConnectionState.CONNECTED, IedConnectionState.CLOSING)
+        ):
+            try:
+                closed_cb(conn)
+            except Exception:
+                log.exception("exception in the connection closed callback %r", closed_cb)
+
+
+# ---------------------------------------------------------------------- handle
+
+
+class _ClientHandle:
+    """Owns the ``i61_client *`` and what the C side calls back into.
+
+    It holds no reference to the :class:`IedConnection`, so that the
+    connection can be collected; its ``destroy`` is the connection's finalizer
+    (also run at interpreter exit).
+    """
+
+    def __init__(self, ffi: Any, lib: Any) -> None:
+        self.ffi = ffi
+        self.lib = lib
+        ptr = lib.i61_client_new()
+        if ptr == ffi.NULL:
+            raise MemoryError("i61_client_new failed")
+        self.ptr: Any = ptr
+        self.lock = threading.Lock()
+        self.active = 0
+        self.dispatcher = _Dispatcher()
+        self.last_state = int(IedConnectionState.CLOSED)
+        self.connected_once = False  # connect() succeeded since the last connect attempt
+        self.user_closing = False  # close/abort/release was called since
+        self.slots: Optional[threading.BoundedSemaphore] = None
+        self.request_timeout_s = 5.0
+        self.cb_handle: Any = ffi.new_handle(self)
+        lib.i61_client_set_state_handler(ptr, lib._py61850_state_cb, self.cb_handle)
+
+    def enter(self) -> Any:
+        with self.lock:
+            ptr = self.ptr
+            if ptr is None:
+                raise NotConnectedError("the connection object has been destroyed", IedClientError.NOT_CONNECTED)
+            self.active += 1
+            return ptr
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+
+    def on_state(self, new_state: int) -> None:
+        """Runs on the I/O thread: record and hand over, never block."""
+        prev = self.last_state
+        self.last_state = new_state
+        self.dispatcher.post((prev, new_state))
+
+    def destroy(self) -> None:
+        """Finalizer: abort and free the C client. Never raises."""
+        if _ffi.on_io_thread():
+            # Collected on the I/O thread (inside a callback): freeing here
+            # would wait for this very thread. Hand it to the reaper thread.
+            _reaper_queue.put(self)
+            return
+        try:
+            with self.lock:
+                ptr = self.ptr
+                if ptr is None:
+                    return
+                busy = self.active > 0
+                if not busy:
+                    self.ptr = None
+            self.lib.i61_client_set_state_handler(ptr, self.ffi.NULL, self.ffi.NULL)
+            self.dispatcher.stop()
+            if busy:
+                # Another (daemon) thread is still inside a call at interpreter
+                # exit: end the association but leave the memory alone.
+                self.lib.i61_client_abort(ptr)
+                log.debug("client still in use at destruction: aborted, not freed")
+                return
+            self.lib.i61_client_free(ptr)
+            self.cb_handle = None
+        except Exception:  # finalizers must not raise
+            log.exception("error while destroying a client connection")
+
+
+def _install_callbacks(ffi: Any, lib: Any) -> None:
+    @ffi.def_extern()
+    def _py61850_state_cb(userdata: Any, new_state: int) -> None:
+        _in_io_callback.active = True
+        try:
+            handle = ffi.from_handle(userdata)
+            handle.on_state(int(new_state))
+        except BaseException:  # never let an exception reach C
+            log.exception("error in the connection state handler")
+        finally:
+            _in_io_callback.active = False
+
+
+_ffi.on_load(_install_callbacks)
+
+
+# ------------------------------------------------------------------ connection
+
+
+class IedConnection:
+    """A client connection (MMS association) to an IEC 61850 server.
+
+    All methods block until the server answered or the timeout expired, then
+    return plain Python values or raise an
+    :class:`~py61850.client.IedConnectionException` subclass. Other Python
+    threads keep running meanwhile, and one connection may be used from several
+    threads at once (requests are pipelined up to the negotiated number of
+    outstanding calls; further callers wait for a free slot). References and
+    string arguments may be ``str`` or ``bytes``; results are ``str``.
+
+    :param hostname: default host for :meth:`connect` and ``with`` blocks
+    :param port: default TCP port (102)
+
+    Used as a context manager the connection is connected on entry (when a
+    hostname was given and it is not connected yet) and closed on exit::
+
+        with IedConnection("192.168.1.10") as conn:
+            print(conn.get_logical_devices())
+    """
+
+    def __init__(self, hostname: Optional[Reference] = None, port: int = 102) -> None:
+        ffi, lib = _ffi.load()
+        self._ffi = ffi
+        self._lib = lib
+        self._hostname: Optional[str] = _ref_str(hostname) if hostname is not None else None
+        self._port = int(port)
+        _ensure_reaper()
+        self._state_cb: Optional[Callable[["IedConnection", IedConnectionState], None]] = None
+        self._closed_cb: Optional[Callable[["IedConnection"], None]] = None
+        self._h = _ClientHandle(ffi, lib)
+        self._h.dispatcher.conn_ref = weakref.ref(self)
+        self._finalizer = weakref.finalize(self, self._h.destroy)
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _enter(self) -> Any:
+        return self._h.enter()
+
+    def _leave(self) -> None:
+        self._h.leave()
+
+    def _acquire_slot(self, op: str, ref: Optional[str], fc: Optional[FunctionalConstraint]) -> Optional[threading.BoundedSemaphore]:
+        slots = self._h.slots
+        if slots is None:
+            return None
+        if not slots.acquire(timeout=self._h.request_timeout_s):
+            raise ConnectionTimeoutError(
+                self._message(op, ref, fc, "no free request slot within the request timeout", IedClientError.TIMEOUT),
+                IedClientError.TIMEOUT,
+                ref,
+                fc,
+            )
+        return slots
+
+    @staticmethod
+    def _message(op: str, ref: Optional[str], fc: Optional[FunctionalConstraint], text: str, code: Any) -> str:
+        if ref is not None and ref in text:
+            return f"{text} ({describe_code(code)})"
+        target = ""
+        if ref is not None:
+            target = f" {ref}" + (f" [{fc.name}]" if fc is not None and fc != FunctionalConstraint.NONE else "")
+        return f"{op}{target}: {text} ({describe_code(code)})"
+
+    def _fail(self, c: Any, err: int, op: str, ref: Optional[str] = None, fc: Optional[FunctionalConstraint] = None) -> IedConnectionException:
+        """Build the exception for a failed C call (call right after it, same thread)."""
+        ffi, lib = self._ffi, self._lib
+        cause = ffi.string(lib.i61_err_str(err)).decode("utf-8", errors="replace")
+        text = ""
+        p = lib.i61_client_last_error_text(c)
+        if p != ffi.NULL:
+            text = ffi.string(p).decode("utf-8", errors="replace").strip()
+        if cause not in text:  # empty, or left over from an earlier failure
+            text = cause
+        code = err
+        if err == IedClientError.NOT_CONNECTED and self._h.connected_once and not self._h.user_closing:
+            code = IedClientError.CONNECTION_LOST
+            text = f"{text} (the connection was lost)"
+        return exception_for(code, self._message(op, ref, fc, text, code), ref, fc)
+
+    def _call(self, op: str, ref: Optional[str], fc: Optional[FunctionalConstraint], fn: Callable[..., int], *args: Any) -> None:
+        """Run ``fn(client, *args)`` holding a request slot; raise on error."""
+        c = self._enter()
+        try:
+            slots = self._acquire_slot(op, ref, fc)
+            try:
+                err = fn(c, *args)
+            finally:
+                if slots is not None:
+                    slots.release()
+            if err != 0:
+                raise self._fail(c, err, op, ref, fc)
+        finally:
+            self._leave()
+
+    def _strlist(self, op: str, ref: Optional[str], fn: Callable[..., int], *args: Any) -> list[str]:
+        ffi, lib = self._ffi, self._lib
+        out = ffi.new("i61_strlist **")
+        self._call(op, ref, None, fn, *args, out)
+        lst = out[0]
+        if lst == ffi.NULL:
+            return []
+        try:
+            n = lib.i61_strlist_count(lst)
+            return [ffi.string(lib.i61_strlist_get(lst, i)).decode("utf-8", errors="replace") for i in range(n)]
+        finally:
+            lib.i61_strlist_free(lst)
+
+    # --------------------------------------------------------------- lifecycle
+
+    def connect(self, hostname: Optional[Reference] = None, port: Optional[int] = None) -> None:
+        """Connect and associate (TCP, ISO layers, MMS Initiate).
+
+        :param hostname: host name or address; default: the one given to the constructor
+        :param port: TCP port; default: the one given to the constructor (102)
+        :raises ConnectionRejectedError: TCP connection refused or association rejected
+        :raises ConnectionTimeoutError: no association within the connect timeout
+        :raises AlreadyConnectedError: the connection is already open
+        :raises InvalidArgumentError: no hostname, or it does not resolve
+        """
+        host = _ref_str(hostname) if hostname is not None else self._hostname
+        if host is None:
+            raise InvalidArgumentError("connect needs a hostname", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        p = self._port if port is None else int(port)
+        if not 0 < p < 65536:
+            raise InvalidArgumentError(f"invalid port {p}", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        self._hostname, self._port = host, p
+        h = self._h
+        c = self._enter()
+        try:
+            err = self._lib.i61_client_connect(c, _ref_bytes(host, "hostname"), p)
+            if err == 0:
+                h.connected_once = True
+                h.user_closing = False
+                n = int(self._lib.i61_client_max_outstanding(c))
+                h.slots = threading.BoundedSemaphore(n) if n > 0 else None
+            else:
+                if err != IedClientError.ALREADY_CONNECTED:
+                    h.connected_once = False
+                raise self._fail(c, err, "connect", f"{host}:{p}")
+        finally:
+            self._leave()
+        log.debug("connected to %s:%d (max PDU %d)", host, p, self.max_pdu_size)
+
+    def close(self) -> None:
+        """Close the connection: release it, or abort if the release fails.
+
+        Never raises for a connection that is already closed; the connection
+        is CLOSED afterwards and may be connected again.
+        """
+        h = self._h
+        with h.lock:
+            if h.ptr is None:
+                return
+        c = self._enter()
+        try:
+            h.user_closing = True
+            err = self._lib.i61_client_close(c)
+            if err not in (0, IedClientError.NOT_CONNECTED):
+                log.debug("close: %s", describe_code(err))
+        finally:
+            self._leave()
+
+    def abort(self) -> None:
+        """Abort the association (ACSE abort, unanswered) and close TCP.
+
+        Does nothing if the connection is not open.
+        """
+        c = self._enter()
+        try:
+            self._h.user_closing = True
+            err = self._lib.i61_client_abort(c)
+            if err not in (0, IedClientError.NOT_CONNECTED):
+                raise self._fail(c, err, "abort")
+        finally:
+            self._leave()
+
+    def release(self) -> None:
+        """Release the association (MMS Conclude, ACSE release), then close TCP.
+
+        :raises IedConnectionException: the release failed (for instance the
+            server refused it); :meth:`close` or :meth:`abort` always close
+        """
+        c = self._enter()
+        try:
+            self._h.user_closing = True
+            err = self._lib.i61_client_release(c)
+            if err != 0:
+                raise self._fail(c, err, "release")
+        finally:
+            self._leave()
+
+    def __enter__(self) -> "IedConnection":
+        if self._hostname is not None and self.state == IedConnectionState.CLOSED:
+            self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<IedConnection {self._hostname}:{self._port} {self.state.name}>"
+
+    @property
+    def state(self) -> IedConnectionState:
+        """Current :class:`~py61850.client.IedConnectionState`."""
+        h = self._h
+        with h.lock:
+            ptr = h.ptr
+            if ptr is None:
+                return IedConnectionState.CLOSED
+            h.active += 1
+        try:
+            return IedConnectionState(self._lib.i61_client_state(ptr))
+        finally:
+            h.leave()
+
+    @property
+    def status(self) -> IedConnectionState:
+        """Same as :attr:`state`."""
+        return self.state
+
+    @property
+    def max_pdu_size(self) -> int:
+        """Negotiated maximum MMS PDU size in octets (0 before the first connect)."""
+        c = self._enter()
+        try:
+            return int(self._lib.i61_client_max_pdu_size(c))
+        finally:
+            self._leave()
+
+    def set_connect_timeout(self, timeout: int) -> None:
+        """Set the connect timeout (TCP connect plus association) in ms (default 10000)."""
+        ms = _timeout_ms(timeout, "connect timeout")
+        c = self._enter()
+        try:
+            self._lib.i61_client_set_connect_timeout(c, ms)
+        finally:
+            self._leave()
+
+    def set_request_timeout(self, timeout: int) -> None:
+        """Set the timeout of each request in ms (default 5000)."""
+        ms = _timeout_ms(timeout, "request timeout")
+        c = self._enter()
+        try:
+            self._lib.i61_client_set_request_timeout(c, ms)
+            self._h.request_timeout_s = ms / 1000.0
+        finally:
+            self._leave()
+
+    def set_max_pdu_size(self, octets: int) -> None:
+        """Set the proposed maximum MMS PDU size (default 65000), used from the next connect."""
+        n = int(octets)
+        if not 0 < n <= 0xFFFFFFFF:
+            raise InvalidArgumentError("max PDU size must be positive", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        c = self._enter()
+        try:
+            self._lib.i61_client_set_max_pdu_size(c, n)
+        finally:
+            self._leave()
+
+    def on_connection_state_change(
+        self, fn: Optional[Callable[["IedConnection", IedConnectionState], None]]
+    ) -> None:
+        """Set the callback called with ``(connection, new_state)`` on every state change
+        (``None`` removes it).
+
+        Callbacks run on a thread owned by this connection, in order, never on
+        the network thread: they may call back into the connection. Exceptions
+        they raise are logged to the ``py61850.client`` logger.
+        """
+        self._state_cb = fn
+        self._update_dispatcher()
+
+    def on_connection_closed(self, fn: Optional[Callable[["IedConnection"], None]]) -> None:
+        """Set the callback called with ``(connection)`` when an open connection
+        becomes CLOSED, whatever the cause (``None`` removes it). Same
+        threading rules as :meth:`on_connection_state_change`."""
+        self._closed_cb = fn
+        self._update_dispatcher()
+
+    def _update_dispatcher(self) -> None:
+        d = self._h.dispatcher
+        d.enabled = self._state_cb is not None or self._closed_cb is not None
+        if d.enabled:
+            d.start()
+
+    # ----------------------------------------------------------------- server
+
+    def identify(self) -> DeviceIdentity:
+        """MMS Identify: vendor, model and revision of the server."""
+        ffi, lib = self._ffi, self._lib
+        out = ffi.new("char *[3]")
+        self._call("identify", None, None, lib.i61_client_identify, out + 0, out + 1, out + 2)
+        vals = []
+        for i in range(3):
+            p = out[i]
+            if p == ffi.NULL:
+                vals.append("")
+            else:
+                vals.append(ffi.string(p).decode("utf-8", errors="replace"))
+                lib.i61_free(p)
+        return DeviceIdentity(*vals)
+
+    def get_server_status(self) -> ServerStatus:
+        """MMS Status: the logical and physical status of the server."""
+        ffi, lib = self._ffi, self._lib
+        out = ffi.new("int[2]")
+        self._call("status", None, None, lib.i61_client_status, out + 0, out + 1)
+        return ServerStatus(int(out[0]), int(out[1]))
+
+    # -------------------------------------------------------------- directories
+
+    def get_logical_devices(self) -> list[str]:
+        """Names of the logical devices (MMS domains), e.g. ``["TESTGenericIO", "TESTLD0"]``."""
+        return self._strlist("get_logical_devices", None, self._lib.i61_client_get_domain_names)
+
+    def get_logical_nodes(self, logical_device_name: Reference) -> list[str]:
+        """Names of the logical nodes of a logical device, e.g. ``["GGIO1", "LLN0", "LPHD1"]``."""
+        ld = _ref_bytes(logical_device_name)
+        return self._strlist("get_logical_nodes", _ref_str(logical_device_name), self._lib.i61_client_get_logical_nodes, ld)
+
+    def get_logical_node_directory(self, logical_node_reference: Reference, acsi_class: ACSIClass) -> list[str]:
+        """Names of the objects of one ACSI class in a logical node.
+
+        :param logical_node_reference: ``"LD/LN"``
+        :param acsi_class: which objects (data objects, data sets, report control blocks, ...)
+        """
+        ref = _ref_bytes(logical_node_reference)
+        return self._strlist(
+            "get_logical_node_directory",
+            _ref_str(logical_node_reference),
+            self._lib.i61_client_get_ln_directory,
+            ref,
+            int(ACSIClass(acsi_class)),
+        )
+
+    def get_logical_device_variables(self, logical_device_name: Reference) -> list[str]:
+        """All MMS variable names of a logical device (``GGIO1$MX$AnIn1$mag$f``, ...)."""
+        ld = _ref_bytes(logical_device_name)
+        return self._strlist(
+            "get_logical_device_variables", _ref_str(logical_device_name), self._lib.i61_client_get_variable_names, ld
+        )
+
+    def get_logical_node_variables(self, logical_node_reference: Reference) -> list[str]:
+        """MMS variable names below a logical node, relative to it (``MX``, ``MX$AnIn1``, ...).
+
+        :param logical_node_reference: ``"LD/LN"``
+        """
+        ref = _ref_str(logical_node_reference)
+        ld, sep, ln = ref.partition("/")
+        if not sep or not ld or not ln:
+            raise InvalidArgumentError(
+                f"logical node reference {ref!r} is not LD/LN", IedClientError.OBJECT_REFERENCE_INVALID
+            )
+        prefix = ln + "$"
+        return [n[len(prefix):] for n in self.get_logical_device_variables(ld) if n.startswith(prefix)]
+
+    def get_logical_device_datasets(self, logical_device_name: Reference) -> list[str]:
+        """Names of the data sets of a logical device (``LLN0$Events``, ...)."""
+        ld = _ref_bytes(logical_device_name)
+        return self._strlist(
+            "get_logical_device_datasets", _ref_str(logical_device_name), self._lib.i61_client_get_nvl_names, ld
+        )
+
+    def get_data_directory(self, data_reference: Reference) -> list[str]:
+        """Names of the attributes / sub data objects of a data object (all FCs).
+
+        :param data_reference: ``"LD/LN.DO[.SDO...]"``
+        """
+        ref = _ref_bytes(data_reference)
+        return self._strlist(
+            "get_data_directory", _ref_str(data_reference), self._lib.i61_client_get_data_directory,
+            ref, int(FunctionalConstraint.ALL), 0,
+        )
+
+    def get_data_directory_fc(self, data_reference: Reference) -> list[str]:
+        """Like :meth:`get_data_directory`, each name followed by its FC: ``"q[ST]"``."""
+        ref = _ref_bytes(data_reference)
+        return self._strlist(
+            "get_data_directory_fc", _ref_str(data_reference), self._lib.i61_client_get_data_directory,
+            ref, int(FunctionalConstraint.ALL), 1,
+        )
+
+    def get_data_directory_by_fc(self, data_reference: Reference, fc: FcLike) -> list[str]:
+        """Like :meth:`get_data_directory`, only the attributes with functional constraint ``fc``."""
+        ref = _ref_bytes(data_reference)
+        return self._strlist(
+            "get_data_directory_by_fc", _ref_str(data_reference), self._lib.i61_client_get_data_directory,
+            ref, int(_fc(fc)), 0,
+        )
+
+    def get_variable_specification(self, object_reference: Reference, fc: FcLike) -> VariableSpec:
+        """The MMS type of an object (GetVariableAccessAttributes) as a :class:`VariableSpec` tree.
+
+        :param object_reference: ``"LD/LN.DO[.DA...]"``; with ``FunctionalConstraint.NONE``
+            also ``"LD/LN"`` (the whole logical node) or an MMS name ``"LD/LN$FC$..."``
+        :param fc: functional constraint of the object
+        """
+        ffi, lib = self._ffi, self._lib
+        ref_s = _ref_str(object_reference)
+        f = _fc(fc)
+        out = ffi.new("i61_typespec **")
+        self._call("get_variable_specification", ref_s, f, lib.i61_client_get_variable_spec, _ref_bytes(object_reference), int(f), out)
+        spec = out[0]
+        if spec == ffi.NULL:
+            raise UnexpectedValueError(
+                self._message("get_variable_specification", ref_s, f, "no type in the answer", IedClientError.UNEXPECTED_VALUE_RECEIVED),
+                IedClientError.UNEXPECTED_VALUE_RECEIVED, ref_s, f,
+            )
+        try:
+            name = ref_s.replace("/", ".").replace("$", ".").split(".")[-1]
+            return self._spec_tree(spec, name, 0)
+        finally:
+            lib.i61_typespec_free(spec)
+
+    def _spec_tree(self, t: Any, name: str, depth: int) -> VariableSpec:
+        ffi, lib = self._ffi, self._lib
+        if depth > _MAX_SPEC_DEPTH:
+            raise UnexpectedValueError("type specification nested too deeply", IedClientError.UNEXPECTED_VALUE_RECEIVED)
+        kind = int(lib.i61_typespec_kind(t))
+        try:
+            mtype = MmsType(kind)
+        except ValueError:
+            raise UnexpectedValueError(f"unknown type kind {kind}", IedClientError.UNEXPECTED_VALUE_RECEIVED) from None
+        node = VariableSpec(name=name, type=mtype, size=int(lib.i61_typespec_size(t)))
+        n = int(lib.i61_typespec_count(t))
+        if mtype == MmsType.ARRAY:
+            if n >= 1:
+                el = lib.i61_typespec_child(t, 0)
+                if el != ffi.NULL:
+                    node.element = self._spec_tree(el, "", depth + 1)
+        elif mtype == MmsType.STRUCTURE:
+            for i in range(n):
+                ch = lib.i61_typespec_child(t, i)
+                if ch == ffi.NULL:
+                    continue
+                cname_p = lib.i61_typespec_name(ch)
+                cname = ffi.string(cname_p).decode("utf-8", errors="replace") if cname_p != ffi.NULL else ""
+                node.children.append(self._spec_tree(ch, cname, depth + 1))
+        return node
+
+    def get_device_model(self) -> DeviceModel:
+        """The whole data model of the server in one call: LD -> LN -> DO -> DA
+        with functional constraints and MMS types, plus data set and control
+        block names.
+
+        Costs per logical device one variable name list and one data set name
+        list, and per logical node one GetVariableAccessAttributes.
+        """
+        model = DeviceModel()
+        for ld in self.get_logical_devices():
+            names = self.get_logical_device_variables(ld)
+            ln_names = [n for n in names if "$" not in n]
+            try:
+                ds_names = self.get_logical_device_datasets(ld)
+            except (IedConnectionException) as exc:
+                if exc.error_code not in (IedClientError.SERVICE_NOT_SUPPORTED, IedClientError.OBJECT_DOES_NOT_EXIST,
+                                          IedClientError.ACCESS_DENIED):
+                    raise
+                ds_names = []
+            ds_by_ln: dict[str, list[str]] = {}
+            for ds in ds_names:
+                ln, sep, rest = ds.partition("$")
+                if sep:
+                    ds_by_ln.setdefault(ln, []).append(rest)
+            dev = LogicalDevice(ld)
+            for ln in ln_names:
+                spec = self.get_variable_specification(f"{ld}/{ln}", FunctionalConstraint.NONE)
+                dev.logical_nodes.append(logical_node_from_spec(ln, spec, ds_by_ln.get(ln)))
+            model.logical_devices.append(dev)
+        return model
+
+    # -------------------------------------------------------------------- reads
+
+    def _read(self, ref: Reference, fc: FcLike, op: str) -> tuple[MmsValue, str, FunctionalConstraint]:
+        ffi, lib = self._ffi, self._lib
+        ref_s = _ref_str(ref)
+        f = _fc(fc)
+        out = ffi.new("i61_value **")
+        self._call(op, ref_s, f, lib.i61_client_read_value, _ref_bytes(ref), int(f), out)
+        return MmsValue._own(out[0]), ref_s, f
+
+    def _unexpected(self, op: str, ref: str, fc: FunctionalConstraint, text: str) -> UnexpectedValueError:
+        code = IedClientError.UNEXPECTED_VALUE_RECEIVED
+        return UnexpectedValueError(self._message(op, ref, fc, text, code), code, ref, fc)
+
+    def _typed(self, ref: Reference, fc: FcLike, op: str, types: Sequence[MmsType]) -> tuple[MmsValue, str, FunctionalConstraint]:
+        v, ref_s, f = self._read(ref, fc, op)
+        t = v.type
+        if t not in types:
+            want = " or ".join(x.name for x in types)
+            raise self._unexpected(op, ref_s, f, f"the server sent {t.name}, expected {want}")
+        return v, ref_s, f
+
+    def _read_int(self, ref: Reference, fc: FcLike, op: str, bounds: tuple[int, int], label: str) -> int:
+        v, ref_s, f = self._typed(ref, fc, op, (MmsType.INTEGER, MmsType.UNSIGNED))
+        x = v.to_python()
+        if not bounds[0] <= x <= bounds[1]:
+            raise self._unexpected(op, ref_s, f, f"value {x} does not fit {label}")
+        return x
+
+    def read_value(
+        self, object_reference: Reference, fc: FcLike, *, index: Optional[int] = None, component: Optional[Reference] = None
+    ) -> MmsValue:
+        """Read a functionally constrained data attribute (FCDA) or data object (FCD).
+
+        :param object_reference: ``"LD/LN.DO.DA"``; an array element may be
+            addressed in the reference (``"LD/LN.DO.arr(2)"``, ``"...arr(2).x"``)
+            or with ``index``
+        :param fc: functional constraint (``FunctionalConstraint.MX``, ``"MX"``, ...)
+        :param index: element of the array ``object_reference`` to read
+        :param component: with ``index``: a component path inside that element
+            (``"a.b"`` or ``"a$b"``)
+        :returns: the value with its MMS type
+        :raises ObjectDoesNotExistError: no such object (and similar, by the server's answer)
+        """
+        if index is None:
+            if component is not None:
+                raise InvalidArgumentError("component needs index", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+            return self._read(object_reference, fc, "read")[0]
+        ffi, lib = self._ffi, self._lib
+        idx = _check_range(index, _UINT32, "an array index")
+        ref_s = _ref_str(object_reference)
+        f = _fc(fc)
+        comp = _ref_bytes(component, "component") if component is not None else ffi.NULL
+        out = ffi.new("i61_value **")
+        self._call(
+            "read", f"{ref_s}({idx})" + (f".{_ref_str(component)}" if component is not None else ""), f,
+            lib.i61_client_read_array_element, _ref_bytes(object_reference), int(f), idx, comp, out,
+        )
+        return MmsValue._own(out[0])
+
+    def read_boolean(self, object_reference: Reference, fc: FcLike) -> bool:
+        """Read a BOOLEAN attribute.
+
+        :raises UnexpectedValueError: the attribute is not a BOOLEAN
+        """
+        return bool(self._typed(object_reference, fc, "read_boolean", (MmsType.BOOLEAN,))[0].to_python())
+
+    def read_int32(self, object_reference: Reference, fc: FcLike) -> int:
+        """Read an integer attribute that fits INT32 (INTEGER or UNSIGNED on the wire).
+
+        :raises UnexpectedValueError: not an integer, or out of the INT32 range
+        """
+        return self._read_int(object_reference, fc, "read_int32", _INT32, "INT32")
+
+    def read_int64(self, object_reference: Reference, fc: FcLike) -> int:
+        """Read an integer attribute that fits INT64."""
+        return self._read_int(object_reference, fc, "read_int64", _INT64, "INT64")
+
+    def read_uint32(self, object_reference: Reference, fc: FcLike) -> int:
+        """Read an integer attribute that fits INT32U (0..4294967295)."""
+        return self._read_int(object_reference, fc, "read_uint32", _UINT32, "INT32U")
+
+    def read_float(self, object_reference: Reference, fc: FcLike) -> float:
+        """Read a FLOAT attribute (32 or 64 bit)."""
+        return float(self._typed(object_reference, fc, "read_float", (MmsType.FLOAT,))[0].to_python())
+
+    def read_string(self, object_reference: Reference, fc: FcLike) -> str:
+        """Read a VISIBLE-STRING or MMSString (Unicode) attribute."""
+        v = self._typed(object_reference, fc, "read_string", (MmsType.VISIBLE_STRING, MmsType.STRING))[0]
+        return str(v.to_python())
+
+    def read_octet_string(self, object_reference: Reference, fc: FcLike) -> bytes:
+        """Read an OCTET-STRING attribute."""
+        return bytes(self._typed(object_reference, fc, "read_octet_string", (MmsType.OCTET_STRING,))[0].to_python())
+
+    def read_timestamp(self, object_reference: Reference, fc: FcLike) -> Timestamp:
+        """Read a UtcTime attribute (``t``, ``T``, ...) as a :class:`Timestamp`."""
+        return self._typed(object_reference, fc, "read_timestamp", (MmsType.UTC_TIME,))[0].to_timestamp()
+
+    def read_quality(self, object_reference: Reference, fc: FcLike) -> Quality:
+        """Read a quality attribute (``q``) as a :class:`Quality`."""
+        return self._typed(object_reference, fc, "read_quality", (MmsType.BIT_STRING,))[0].to_quality()
+
+    def read_values(self, items: Iterable[tuple[Reference, FcLike]]) -> list[Union[MmsValue, IedConnectionException]]:
+        """Read many attributes in one MMS Read.
+
+        :param items: ``(reference, fc)`` pairs
+        :returns: one entry per item, in order: the :class:`MmsValue`, or, for an
+            element the server could not read, an (unraised)
+            :class:`~py61850.client.IedConnectionException` subclass such as
+            :class:`~py61850.client.ObjectDoesNotExistError` naming the reference
+        :raises IedConnectionException: the request as a whole failed
+        """
+        ffi, lib = self._ffi, self._lib
+        pairs = [(_ref_str(r), _ref_bytes(r), _fc(f)) for r, f in items]
+        if not pairs:
+            return []
+        keep = [ffi.new("char[]", b) for _, b, _ in pairs]
+        refs = ffi.new("const char *[]", keep)
+        fcs = ffi.new("int[]", [int(f) for _, _, f in pairs])
+        out = ffi.new("i61_value **")
+        first = pairs[0][0] if len(pairs) == 1 else f"{pairs[0][0]} (+{len(pairs) - 1} more)"
+        self._call("read_values", first, None, lib.i61_client_read_values, refs, fcs, len(pairs), out)
+        arr = MmsValue._own(out[0])
+        n = len(arr)
+        if n != len(pairs):
+            raise self._unexpected("read_values", first, FunctionalConstraint.NONE, f"{n} results for {len(pairs)} references")
+        results: list[Union[MmsValue, IedConnectionException]] = []
+        for (ref_s, _, f), v in zip(pairs, arr):
+            dae = v.data_access_error
+            if dae is None:
+                results.append(v)
+            else:
+                code = code_for_data_access_error(dae)
+                name = getattr(dae, "name", str(dae))
+                results.append(exception_for(code, self._message("read", ref_s, f, f"data access error {name}", code), ref_s, f))
+        return results
+
+    # ------------------------------------------------------------------- writes
+
+    def write_value(self, object_reference: Reference, fc: FcLike, value: MmsValue) -> None:
+        """Write an FCDA or FCD. The value's MMS type must be the server's.
+
+        :raises AccessDeniedError: the server does not allow writing it
+        :raises TypeInconsistentError: the server holds another type
+        """
+        if not isinstance(value, MmsValue):
+            raise TypeError(f"write_value needs an MmsValue, got {type(value).__name__}")
+        ref_s = _ref_str(object_reference)
+        f = _fc(fc)
+        self._call("write", ref_s, f, self._lib.i61_client_write_value, _ref_bytes(object_reference), int(f), value._ptr)
+
+    def write_values(
+        self, items: Iterable[tuple[Reference, FcLike, MmsValue]]
+    ) -> list[Optional[IedConnectionException]]:
+        """Write many attributes in one MMS Write.
+
+        :param items: ``(reference, fc, value)`` triples
+        :returns: per item ``None`` (written) or an unraised exception for that element
+        :raises IedConnectionException: the request as a whole failed
+        """
+        ffi, lib = self._ffi, self._lib
+        triples = [(_ref_str(r), _ref_bytes(r), _fc(f), v) for r, f, v in items]
+        if not triples:
+            return []
+        for *_, v in triples:
+            if not isinstance(v, MmsValue):
+                raise TypeError(f"write_values needs MmsValue values, got {type(v).__name__}")
+        keep = [ffi.new("char[]", b) for _, b, _, _ in triples]
+        refs = ffi.new("const char *[]", keep)
+        fcs = ffi.new("int[]", [int(f) for _, _, f, _ in triples])
+        vals = ffi.new("const i61_value *[]", [v._ptr for *_, v in triples])
+        results = ffi.new("int[]", len(triples))
+        first = triples[0][0] if len(triples) == 1 else f"{triples[0][0]} (+{len(triples) - 1} more)"
+        self._call("write_values", first, None, lib.i61_client_write_values, refs, fcs, vals, len(triples), results)
+        out: list[Optional[IedConnectionException]] = []
+        for i, (ref_s, _, f, _) in enumerate(triples):
+            err = int(results[i])
+            if err == 0:
+                out.append(None)
+            else:
+                text = ffi.string(lib.i61_err_str(err)).decode("utf-8", errors="replace")
+                out.append(exception_for(err, self._message("write", ref_s, f, text, err), ref_s, f))
+        return out
+
+    def write_boolean(self, object_reference: Reference, fc: FcLike, value: bool) -> None:
+        """Write a BOOLEAN."""
+        self.write_value(object_reference, fc, MmsValue.boolean(value))
+
+    def write_int32(self, object_reference: Reference, fc: FcLike, value: int) -> None:
+        """Write an INTEGER (the value must fit INT32)."""
+        self.write_value(object_reference, fc, MmsValue.int32(value))
+
+    def write_int64(self, object_reference: Reference, fc: FcLike, value: int) -> None:
+        """Write an INTEGER (the value must fit INT64)."""
+        self.write_value(object_reference, fc, MmsValue.int64(value))
+
+    def write_uint32(self, object_reference: Reference, fc: FcLike, value: int) -> None:
+        """Write an UNSIGNED (the value must fit INT32U), e.g. for INT8U/INT32U attributes."""
+        self.write_value(object_reference, fc, MmsValue.uint32(value))
+
+    def write_float(self, object_reference: Reference, fc: FcLike, value: float) -> None:
+        """Write a 32-bit FLOAT."""
+        self.write_value(object_reference, fc, MmsValue.float32(value))
+
+    def write_string(self, object_reference: Reference, fc: FcLike, value: Reference) -> None:
+        """Write a VISIBLE-STRING (use ``write_value(ref, fc, MmsValue.mms_string(s))``
+        for Unicode attributes)."""
+        self.write_value(object_reference, fc, MmsValue.visible_string(value))
+
+    def write_octet_string(self, object_reference: Reference, fc: FcLike, value: bytes) -> None:
+        """Write an OCTET-STRING."""
+        self.write_value(object_reference, fc, MmsValue.octet_string(value))

@@ -1,0 +1,218 @@
+"""Enumerations of the client API.
+
+Every value equals the matching constant of lib61850's public header
+``i61.h`` (``i61_fc``, ``i61_acsi_class``, ``i61_err``, ``i61_conn_state``,
+``i61_type``), so values cross the C boundary unchanged.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = [
+    "ACSIClass",
+    "DataAccessError",
+    "FunctionalConstraint",
+    "IedClientError",
+    "IedConnectionState",
+    "MmsType",
+]
+
+
+class _NamedIntEnum(IntEnum):
+    """IntEnum whose ``str()`` is the member name (``"MX"``, ``"TIMEOUT"``)."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FunctionalConstraint(_NamedIntEnum):
+    """Functional constraint (FC) of a data attribute (IEC 61850-7-2).
+
+    The two-letter name is the enum member name (``FunctionalConstraint["MX"]``)
+    and also what :func:`str` returns.
+    """
+
+    #: Status information
+    ST = 0
+    #: Measurands (analogue values)
+    MX = 1
+    #: Setpoint
+    SP = 2
+    #: Substitution
+    SV = 3
+    #: Configuration
+    CF = 4
+    #: Description
+    DC = 5
+    #: Setting group
+    SG = 6
+    #: Setting group editable
+    SE = 7
+    #: Service response (edition 2)
+    SR = 8
+    #: Operate received (edition 2)
+    OR = 9
+    #: Blocking
+    BL = 10
+    #: Extended definition
+    EX = 11
+    #: Control
+    CO = 12
+    #: Unicast sampled value control block
+    US = 13
+    #: Multicast sampled value control block
+    MS = 14
+    #: Unbuffered report control block
+    RP = 15
+    #: Buffered report control block
+    BR = 16
+    #: Log control block
+    LG = 17
+    #: GOOSE control block
+    GO = 18
+    #: Any functional constraint (no filter)
+    ALL = 99
+    #: No functional constraint
+    NONE = -1
+
+
+class ACSIClass(_NamedIntEnum):
+    """Kind of object listed by
+    :meth:`~py61850.client.IedConnection.get_logical_node_directory`."""
+
+    #: Data objects
+    DATA_OBJECT = 0
+    #: Data sets
+    DATA_SET = 1
+    #: Buffered report control blocks
+    BRCB = 2
+    #: Unbuffered report control blocks
+    URCB = 3
+    #: Log control blocks
+    LCB = 4
+    #: Logs
+    LOG = 5
+    #: Setting group control blocks
+    SGCB = 6
+    #: GOOSE control blocks
+    GOCB = 7
+    #: GSSE control blocks
+    GSCB = 8
+    #: Multicast sampled value control blocks
+    MSVCB = 9
+    #: Unicast sampled value control blocks
+    USVCB = 10
+
+
+class IedClientError(_NamedIntEnum):
+    """Reason of a failed client service (the ``i61_err`` codes of lib61850)."""
+
+    #: No error: the service succeeded
+    OK = 0
+    #: The client is not connected
+    NOT_CONNECTED = 1
+    #: Connect refused because the client is already connected
+    ALREADY_CONNECTED = 2
+    #: The connection was lost while or before the service ran
+    CONNECTION_LOST = 3
+    #: The service or one of its parameters is not supported (client or server)
+    SERVICE_NOT_SUPPORTED = 4
+    #: The server (or the TCP peer) rejected the connection
+    CONNECTION_REJECTED = 5
+    #: The negotiated number of outstanding requests is exhausted
+    OUTSTANDING_CALL_LIMIT_REACHED = 6
+    #: An API function was called with an invalid argument
+    USER_PROVIDED_INVALID_ARGUMENT = 10
+    #: The object reference is syntactically invalid
+    OBJECT_REFERENCE_INVALID = 12
+    #: A received value has an unexpected type or does not fit
+    UNEXPECTED_VALUE_RECEIVED = 13
+    #: No answer within the timeout
+    TIMEOUT = 20
+    #: The server denied access to the object or service
+    ACCESS_DENIED = 21
+    #: The server reports that the object does not exist
+    OBJECT_DOES_NOT_EXIST = 22
+    #: The server reports that the object already exists
+    OBJECT_EXISTS = 23
+    #: The server does not support the requested access to the object
+    OBJECT_ACCESS_UNSUPPORTED = 24
+    #: The server expected a value of another type
+    TYPE_INCONSISTENT = 25
+    #: The object or service is temporarily unavailable
+    TEMPORARILY_UNAVAILABLE = 26
+    #: The object is not defined in the server
+    OBJECT_UNDEFINED = 27
+    #: The address is invalid
+    INVALID_ADDRESS = 28
+    #: The service failed because of a hardware fault
+    HARDWARE_FAULT = 29
+    #: The data type is not supported by the server
+    TYPE_UNSUPPORTED = 30
+    #: The provided attributes are inconsistent
+    OBJECT_ATTRIBUTE_INCONSISTENT = 31
+    #: The provided value is invalid
+    OBJECT_VALUE_INVALID = 32
+    #: The object is invalidated
+    OBJECT_INVALIDATED = 33
+    #: An invalid message was received from the server
+    MALFORMED_MESSAGE = 34
+    #: The service was not executed because a resource is still in use
+    OBJECT_CONSTRAINT_CONFLICT = 35
+    #: The service is not implemented
+    SERVICE_NOT_IMPLEMENTED = 98
+    #: Unknown error
+    UNKNOWN = 99
+
+
+class IedConnectionState(_NamedIntEnum):
+    """State of an :class:`~py61850.client.IedConnection`."""
+
+    #: Not connected (idle)
+    CLOSED = 0
+    #: Connection set-up in progress
+    CONNECTING = 1
+    #: Associated: services can be used
+    CONNECTED = 2
+    #: Release or abort in progress
+    CLOSING = 3
+
+
+class MmsType(_NamedIntEnum):
+    """MMS type of a value or a type specification (``i61_type``)."""
+
+    ARRAY = 0
+    STRUCTURE = 1
+    BOOLEAN = 2
+    BIT_STRING = 3
+    INTEGER = 4
+    UNSIGNED = 5
+    FLOAT = 6
+    OCTET_STRING = 7
+    VISIBLE_STRING = 8
+    GENERALIZED_TIME = 9
+    BINARY_TIME = 10
+    BCD = 11
+    OBJ_ID = 12
+    #: MMSString (UTF-8)
+    STRING = 13
+    UTC_TIME = 14
+    #: A per-element failure in a read result (not a data type)
+    DATA_ACCESS_ERROR = 15
+
+
+class DataAccessError(_NamedIntEnum):
+    """MMS DataAccessError codes (ISO 9506) sent by a server per element."""
+
+    OBJECT_INVALIDATED = 0
+    HARDWARE_FAULT = 1
+    TEMPORARILY_UNAVAILABLE = 2
+    OBJECT_ACCESS_DENIED = 3
+    OBJECT_UNDEFINED = 4
+    INVALID_ADDRESS = 5
+    TYPE_UNSUPPORTED = 6
+    TYPE_INCONSISTENT = 7
+    OBJECT_ATTRIBUTE_INCONSISTENT = 8
+    OBJECT_ACCESS_UNSUPPORTED = 9
+    OBJECT_NON_EXISTENT = 10
+    OBJECT_VALUE_INVALID = 11

@@ -1,0 +1,135 @@
+"""IEC 61850 client API.
+
+Connect with :class:`IedConnection`, browse the server's model, read and write
+data attributes. Every service either returns a plain Python value (or an
+:class:`MmsValue` where the exact MMS type matters) or raises an
+:class:`IedConnectionException` subclass chosen by its
+:class:`IedClientError` code.
+
+Example::
+
+    from py61850.client import IedConnection, FunctionalConstraint as FC
+
+    with IedConnection("127.0.0.1", 102) as conn:
+        for ld in conn.get_logical_devices():
+            print(ld, conn.get_logical_nodes(ld))
+        print(conn.read_float("TESTGenericIO/GGIO1.AnIn1.mag.f", FC.MX))
+"""
+from __future__ import annotations
+
+from ._connection import DeviceIdentity, IedConnection, ServerStatus
+from ._enums import (
+    ACSIClass,
+    DataAccessError,
+    FunctionalConstraint,
+    IedClientError,
+    IedConnectionState,
+    MmsType,
+)
+from ._errors import (
+    AccessDeniedError,
+    AlreadyConnectedError,
+    ConnectionLostError,
+    ConnectionRejectedError,
+    ConnectionTimeoutError,
+    HardwareFaultError,
+    IedConnectionException,
+    InvalidAddressError,
+    InvalidArgumentError,
+    MalformedMessageError,
+    NotConnectedError,
+    ObjectAccessUnsupportedError,
+    ObjectAttributeInconsistentError,
+    ObjectConstraintConflictError,
+    ObjectDoesNotExistError,
+    ObjectExistsError,
+    ObjectInvalidatedError,
+    ObjectReferenceInvalidError,
+    ObjectUndefinedError,
+    ObjectValueInvalidError,
+    OutstandingCallLimitError,
+    ServiceNotSupportedError,
+    TemporarilyUnavailableError,
+    TypeInconsistentError,
+    TypeUnsupportedError,
+    UnexpectedValueError,
+    error_class,
+    exception_for,
+)
+from ._model import (
+    DataAttribute,
+    DataObject,
+    DeviceModel,
+    LogicalDevice,
+    LogicalNode,
+    ModelLeaf,
+    VariableSpec,
+)
+from ._values import BitString, MmsValue, Quality, Source, TimeQuality, Timestamp, Validity
+
+__all__ = [
+    # connection
+    "IedConnection",
+    "DeviceIdentity",
+    "ServerStatus",
+    # enums
+    "ACSIClass",
+    "DataAccessError",
+    "FunctionalConstraint",
+    "IedClientError",
+    "IedConnectionState",
+    "MmsType",
+    # values
+    "BitString",
+    "MmsValue",
+    "Quality",
+    "Source",
+    "TimeQuality",
+    "Timestamp",
+    "Validity",
+    # model
+    "DataAttribute",
+    "DataObject",
+    "DeviceModel",
+    "LogicalDevice",
+    "LogicalNode",
+    "ModelLeaf",
+    "VariableSpec",
+    # errors
+    "IedConnectionException",
+    "AccessDeniedError",
+    "AlreadyConnectedError",
+    "ConnectionLostError",
+    "ConnectionRejectedError",
+    "ConnectionTimeoutError",
+    "HardwareFaultError",
+    "InvalidAddressError",
+    "InvalidArgumentError",
+    "MalformedMessageError",
+    "NotConnectedError",
+    "ObjectAccessUnsupportedError",
+    "ObjectAttributeInconsistentError",
+    "ObjectConstraintConflictError",
+    "ObjectDoesNotExistError",
+    "ObjectExistsError",
+    "ObjectInvalidatedError",
+    "ObjectReferenceInvalidError",
+    "ObjectUndefinedError",
+    "ObjectValueInvalidError",
+    "OutstandingCallLimitError",
+    "ServiceNotSupportedError",
+    "TemporarilyUnavailableError",
+    "TypeInconsistentError",
+    "TypeUnsupportedError",
+    "UnexpectedValueError",
+    "error_class",
+    "exception_for",
+]
+
+# The exceptions live in a private module; present them (tracebacks, repr,
+# pickling) as members of this module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and issubclass(_obj, BaseException):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,1 @@
+"""Fake peers for the fault tests (see scripted_server.py)."""
