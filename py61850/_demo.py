@@ -1,0 +1,141 @@
+"""``py61850 demo``: a simulated IED on a free loopback port and a short guided
+client tour against it (identify, browse, typed reads, a setpoint write read back,
+and the server refusing writes)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ._demo_scl import demo_model
+
+__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX"]
+
+MEAS = "DEMOMeas/MMXU1"
+IO = "DEMOIO/GGIO1"
+#: The setpoint the tour writes; the demo server refuses values above SETPOINT_MAX.
+SETPOINT = f"{IO}.SetPt1.setMag.f"
+SETPOINT_MAX = 80.0
+
+
+def _section(console: Any, n: int, title: str) -> None:
+    console.print()
+    console.print(f"[bold magenta]{n}. {title}[/bold magenta]")
+
+
+def run_demo(console: Any, port: int = 0) -> int:
+    """Run the tour, printing to a :class:`rich.console.Console`; returns the exit status."""
+    from rich.table import Table
+    from rich.tree import Tree
+
+    from ._enums import DataAccessError, FunctionalConstraint as FC
+    from ._errors import IedConnectionException
+    from ._server_sim import Simulator
+    from .cli import _escape, format_value, type_label
+    from .client import IedConnection
+    from .server import IedServer, WriteRequest
+
+    t0 = time.monotonic()
+    server = IedServer(demo_model())
+    writes: list[str] = []
+
+    def check_setpoint(req: WriteRequest) -> Any:
+        writes.append(f"{req.reference} = {req.value:g} from {req.connection.peer}")
+        if not 0.0 <= req.value <= SETPOINT_MAX:
+            return DataAccessError.OBJECT_VALUE_INVALID
+        return None
+
+    server.on_write(SETPOINT, check_setpoint)
+    sim = Simulator(server, interval=0.1, seed=61850)
+    try:
+        server.start(port, "127.0.0.1")
+        sim.start()
+        console.rule("[bold]py61850 demo[/bold]")
+        _section(console, 1, "A simulated server")
+        console.print(
+            f"IED [bold]{server.ied_name}[/bold] from the bundled model, {len(server.logical_devices)} logical "
+            f"devices ({', '.join(server.logical_devices)}), listening on 127.0.0.1:{server.port}.\n"
+            f"{len(sim.measurands)} measurands wander and {len(sim.indications)} indications toggle. "
+            f"Writes of SetPt1 go through a Python handler that refuses values above {SETPOINT_MAX:g}."
+        )
+
+        with IedConnection("127.0.0.1", server.port) as conn:
+            _section(console, 2, "Identify")
+            ident = conn.identify()
+            table = Table(show_header=True, header_style="bold")
+            for col in ("vendor", "model", "revision"):
+                table.add_column(col)
+            table.add_row(*ident)
+            console.print(table)
+
+            _section(console, 3, "Browse (logical devices, nodes, data objects and their FCs)")
+            model = conn.get_device_model()
+            tree = Tree(f"[bold]127.0.0.1:{server.port}[/bold]")
+            for ld in model.logical_devices:
+                ld_node = tree.add(f"[bold green]{ld.name}[/bold green]")
+                for ln in ld.logical_nodes:
+                    ln_node = ld_node.add(f"[bold yellow]{ln.name}[/bold yellow]")
+                    for do in ln.data_objects:
+                        fcs = " ".join(f.name for f in do.functional_constraints)
+                        ln_node.add(f"{do.name} [dim]{fcs}[/dim]")
+            console.print(tree)
+
+            _section(console, 4, "Read typed values")
+            table = Table(show_header=True, header_style="bold")
+            table.add_column("reference", overflow="fold")
+            for col in ("FC", "type", "value"):
+                table.add_column(col)
+            reads = [
+                (f"{MEAS}.TotW.mag.f", FC.MX, conn.read_float),
+                (f"{MEAS}.Hz.mag.f", FC.MX, conn.read_float),
+                (f"{MEAS}.PhV.phsA.cVal.mag.f", FC.MX, conn.read_float),
+                (f"{IO}.Ind1.stVal", FC.ST, conn.read_boolean),
+                ("DEMOLD0/LLN0.Mod.stVal", FC.ST, conn.read_int32),
+                ("DEMOLD0/LLN0.NamPlt.vendor", FC.DC, conn.read_string),
+                (f"{IO}.IntSet1.setVal", FC.SP, conn.read_int32),
+                (f"{MEAS}.TotW.q", FC.MX, conn.read_quality),
+                (f"{MEAS}.TotW.t", FC.MX, conn.read_timestamp),
+            ]
+            for ref, fc, reader in reads:
+                typed = reader(ref, fc)
+                value = conn.read_value(ref, fc)
+                spec = conn.get_variable_specification(ref, fc)
+                text = format_value(value, ref.rsplit(".", 1)[-1])
+                if isinstance(typed, float):
+                    text = f"{typed:.3f}"
+                table.add_row(ref, fc.name, type_label(spec), _escape(text))
+            console.print(table)
+            first = conn.read_float(f"{MEAS}.TotW.mag.f", FC.MX)
+            time.sleep(0.25)
+            second = conn.read_float(f"{MEAS}.TotW.mag.f", FC.MX)
+            console.print(f"TotW a moment later: {first:.3f} -> {second:.3f} (the simulator moves it)")
+
+            _section(console, 5, "Write a setpoint and read it back")
+            before = conn.read_float(SETPOINT, FC.SP)
+            conn.write_float(SETPOINT, FC.SP, 42.5)
+            after = conn.read_float(SETPOINT, FC.SP)
+            console.print(f"{SETPOINT} [SP]: {before:g} -> wrote 42.5 -> read back {after:g}")
+            conn.write_int32(f"{IO}.IntSet1.setVal", FC.SP, 5)
+            console.print(f"{IO}.IntSet1.setVal [SP]: wrote 5 -> read back {conn.read_int32(f'{IO}.IntSet1.setVal', FC.SP)}")
+
+            _section(console, 6, "The server refuses some writes")
+            try:
+                conn.write_float(SETPOINT, FC.SP, 500.0)
+                console.print("[red]500 was accepted (unexpected)[/red]")
+                return 1
+            except IedConnectionException as exc:
+                console.print(f"SetPt1 = 500 -> refused by the Python handler: [yellow]{exc.error_code.name}[/yellow]")
+            try:
+                conn.write_float(f"{MEAS}.TotW.mag.f", FC.MX, 0.0)
+                console.print("[red]a measurand write was accepted (unexpected)[/red]")
+                return 1
+            except IedConnectionException as exc:
+                console.print(f"TotW (MX) = 0 -> refused by the access policy: [yellow]{exc.error_code.name}[/yellow]")
+            console.print(f"still {conn.read_float(SETPOINT, FC.SP):g}; the handler saw: " + "; ".join(writes))
+    finally:
+        sim.stop()
+        server.close()
+    console.print()
+    console.rule(f"done in {time.monotonic() - t0:.2f} s")
+    console.print("Next: [bold]py61850 serve examples/simple_io.icd --port 10102 --simulate[/bold], then "
+                  "[bold]py61850 browse 127.0.0.1:10102 --values[/bold]")
+    return 0

@@ -1,0 +1,549 @@
+"""Internals of :mod:`py61850.server`: the lib61850 data model built from an
+:class:`~py61850.scl.IedModel`, type specifications, and the conversion of
+Python values to :class:`~py61850.client.MmsValue` for a given MMS type.
+
+Basic types map onto MMS types as IEC 61850-8-1 and the common stacks do
+(quality a variable bit string of at most 13 bits, Dbpos a 2-bit string, Enum
+an 8-bit INTEGER, VisString\\ *n* a variable visible string of at most *n*
+characters, ...); see :data:`BTYPE_MMS`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+
+from . import _ffi
+from ._enums import FunctionalConstraint, IedClientError, MmsType
+from ._errors import InvalidArgumentError, exception_for
+from ._model import VariableSpec
+from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
+
+log = logging.getLogger("py61850.server")
+
+__all__ = ["BTYPE_MMS", "build_model", "spec_of", "to_mms", "mms_type_of_btype"]
+
+_UTC = _dt.timezone.utc
+_EPOCH_1984 = _dt.datetime(1984, 1, 1, tzinfo=_UTC)
+_MAX_SPEC_DEPTH = 64
+
+#: SCL basic type -> (MMS type, size as in ``i61_model_add_da``).
+BTYPE_MMS: dict[str, tuple[MmsType, int]] = {
+    "BOOLEAN": (MmsType.BOOLEAN, 0),
+    "INT8": (MmsType.INTEGER, 8),
+    "INT16": (MmsType.INTEGER, 16),
+    "INT24": (MmsType.INTEGER, 32),
+    "INT32": (MmsType.INTEGER, 32),
+    "INT64": (MmsType.INTEGER, 64),
+    "INT128": (MmsType.INTEGER, 64),
+    "INT8U": (MmsType.UNSIGNED, 8),
+    "INT16U": (MmsType.UNSIGNED, 16),
+    "INT24U": (MmsType.UNSIGNED, 24),
+    "INT32U": (MmsType.UNSIGNED, 32),
+    "FLOAT32": (MmsType.FLOAT, 32),
+    "FLOAT64": (MmsType.FLOAT, 64),
+    "Enum": (MmsType.INTEGER, 8),
+    "Dbpos": (MmsType.BIT_STRING, 2),
+    "Tcmd": (MmsType.BIT_STRING, 2),
+    "Check": (MmsType.BIT_STRING, -2),
+    "Quality": (MmsType.BIT_STRING, -13),
+    "TrgOps": (MmsType.BIT_STRING, -6),
+    "OptFlds": (MmsType.BIT_STRING, -10),
+    "SvOptFlds": (MmsType.BIT_STRING, -5),
+    "LogOptFlds": (MmsType.BIT_STRING, -1),
+    "Timestamp": (MmsType.UTC_TIME, 0),
+    "EntryTime": (MmsType.BINARY_TIME, 6),
+    "VisString32": (MmsType.VISIBLE_STRING, -32),
+    "VisString64": (MmsType.VISIBLE_STRING, -64),
+    "VisString65": (MmsType.VISIBLE_STRING, -65),
+    "VisString129": (MmsType.VISIBLE_STRING, -129),
+    "VisString255": (MmsType.VISIBLE_STRING, -255),
+    "ObjRef": (MmsType.VISIBLE_STRING, -129),
+    "Currency": (MmsType.VISIBLE_STRING, -3),
+    "Unicode255": (MmsType.STRING, -255),
+    "Octet64": (MmsType.OCTET_STRING, -64),
+    "Octet16": (MmsType.OCTET_STRING, -16),
+    "Octet6": (MmsType.OCTET_STRING, -6),
+    "PhyComAddr": (MmsType.OCTET_STRING, -6),
+    "EntryID": (MmsType.OCTET_STRING, 8),
+    "Struct": (MmsType.STRUCTURE, 0),
+}
+
+
+def mms_type_of_btype(btype: str) -> tuple[MmsType, int]:
+    """MMS type and size used for an SCL basic type.
+
+    :raises InvalidArgumentError: unknown basic type
+    """
+    try:
+        return BTYPE_MMS[btype]
+    except KeyError:
+        raise InvalidArgumentError(
+            f"basic type {btype!r} has no MMS mapping", IedClientError.USER_PROVIDED_INVALID_ARGUMENT
+        ) from None
+
+
+def _check(err: int, what: str) -> None:
+    if err != 0:
+        _, lib = _ffi.load()
+        text = _ffi.load()[0].string(lib.i61_err_str(err)).decode("ascii", "replace")
+        raise exception_for(err, f"{what}: {text}")
+
+
+# ----------------------------------------------------------------- model building
+
+
+class _Builder:
+    """Adds the objects of an :class:`~py61850.scl.IedModel` to a new ``i61_model``."""
+
+    def __init__(self, ffi: Any, lib: Any, model: Any) -> None:
+        self.ffi = ffi
+        self.lib = lib
+        self.model = model  # py61850.scl.IedModel
+        self.m = ffi.NULL
+        # (node, fc, value, description) of every attribute with an initial value
+        self.values: list[tuple[Any, int, Any, Callable[[Any], Any], str]] = []
+
+    def build(self) -> Any:
+        ffi, lib = self.ffi, self.lib
+        name = self.model.name
+        self.m = lib.i61_model_new(_name_bytes(name, "IED name"))
+        if self.m == ffi.NULL:
+            raise InvalidArgumentError(
+                f"invalid IED name {name!r} (or out of memory)", IedClientError.USER_PROVIDED_INVALID_ARGUMENT
+            )
+        try:
+            out = ffi.new("i61_mnode **")
+            for ld in self.model.logical_devices:
+                ld_name = _name_bytes(ld.ld_name, "LD name") if ld.ld_name else ffi.NULL
+                _check(lib.i61_model_add_ld(self.m, _name_bytes(ld.inst, "LD inst"), ld_name, out),
+                       f"logical device {ld.domain_name or ld.inst}")
+                ld_node = out[0]
+                for ln in ld.logical_nodes:
+                    path = f"{ld.domain_name}/{ln.name}"
+                    _check(lib.i61_model_add_ln(ld_node, _name_bytes(ln.name, "LN name"), out), f"logical node {path}")
+                    ln_node = out[0]
+                    for do in ln.data_objects:
+                        self._add_do(ln_node, do, f"{path}.{do.name}")
+            self._apply_values()
+        except BaseException:
+            lib.i61_model_free(self.m)
+            self.m = ffi.NULL
+            raise
+        return self.m
+
+    def _add_do(self, parent: Any, do: Any, path: str) -> None:
+        ffi, lib = self.ffi, self.lib
+        if getattr(do, "count", 0):
+            log.warning("%s: arrays of data objects are not supported; left out", path)
+            return
+        out = ffi.new("i61_mnode **")
+        _check(lib.i61_model_add_do(parent, _name_bytes(do.name, "DO name"), out), f"data object {path}")
+        node = out[0]
+        for child in do.children:
+            cpath = f"{path}.{child.name}"
+            if getattr(child, "KIND", "DA") == "DO":
+                self._add_do(node, child, cpath)
+            else:
+                self._add_da(node, child, cpath, None)
+
+    def _add_da(self, parent: Any, da: Any, path: str, parent_fc: Optional[int], in_array: bool = False) -> None:
+        ffi, lib = self.ffi, self.lib
+        fc = lib.i61_fc_from_name(str(da.fc).encode("ascii", "replace"))
+        if fc < 0:
+            log.warning("%s: functional constraint %s is not supported; left out", path, da.fc)
+            return
+        mtype, size = mms_type_of_btype(da.btype)
+        if mtype == MmsType.STRUCTURE and not da.children:
+            log.warning("%s: constructed attribute without components; left out", path)
+            return
+        out = ffi.new("i61_mnode **")
+        _check(
+            lib.i61_model_add_da(parent, _name_bytes(da.name, "DA name"), fc if parent_fc is None else -1,
+                                 int(mtype), size, int(da.count or 0), out),
+            f"data attribute {path} [{da.fc}]",
+        )
+        node = out[0]
+        below_array = in_array or bool(da.count)
+        if mtype == MmsType.STRUCTURE:
+            for c in da.children:
+                self._add_da(node, c, f"{path}.{c.name}", fc, below_array)
+        if in_array:
+            return  # the enclosing array's entry applies the values
+        if da.count:
+            if self._array_has_values(da):
+                self.values.append((node, fc, da, self._array_value, path))
+        elif mtype != MmsType.STRUCTURE and da.value is not None:
+            self.values.append((node, fc, da, self._scalar_value, path))
+
+    @staticmethod
+    def _array_has_values(da: Any) -> bool:
+        if isinstance(da.value, list) and any(v is not None for v in da.value):
+            return True
+        return da.is_struct and any(_has_leaf_value(c) for c in da.children)
+
+    def _scalar_value(self, da: Any, _current: Any = None) -> Optional[MmsValue]:
+        return scl_value_to_mms(da.btype, da.value, da.name)
+
+    def _array_value(self, da: Any, current: MmsValue) -> Optional[MmsValue]:
+        """The array DA's value: its current (default) value with the SCL values applied."""
+        ffi, lib = self.ffi, self.lib
+        n = len(current)
+        if isinstance(da.value, list) and not da.is_struct:
+            for i, v in enumerate(da.value[:n]):
+                if v is None:
+                    continue
+                mv = scl_value_to_mms(da.btype, v, da.name)
+                if mv is not None:
+                    lib.i61_value_set_element(current._ptr, i, lib.i61_value_clone(mv._ptr))
+        elif da.is_struct:
+            for i in range(n):
+                el = lib.i61_value_element(current._ptr, i)
+                if el != ffi.NULL:
+                    self._fill_struct(el, da)
+        return current
+
+    def _fill_struct(self, sval: Any, da: Any) -> None:
+        ffi, lib = self.ffi, self.lib
+        for j, c in enumerate(da.children):
+            if c.count:
+                continue  # nested arrays keep their defaults
+            if c.is_struct:
+                el = lib.i61_value_element(sval, j)
+                if el != ffi.NULL:
+                    self._fill_struct(el, c)
+            elif c.value is not None:
+                mv = scl_value_to_mms(c.btype, c.value, c.name)
+                if mv is not None:
+                    lib.i61_value_set_element(sval, j, lib.i61_value_clone(mv._ptr))
+
+    def _apply_values(self) -> None:
+        ffi, lib = self.ffi, self.lib
+        out = ffi.new("i61_value **")
+        for node, fc, da, make, path in self.values:
+            current = None
+            if make == self._array_value:
+                _check(lib.i61_model_get_node_value(self.m, node, fc, out), f"value of {path}")
+                current = MmsValue._own(out[0])
+            try:
+                mv = make(da, current)
+            except (ValueError, TypeError) as exc:
+                log.warning("%s: initial value %r not applied: %s", path, da.value, exc)
+                continue
+            if mv is None:
+                continue
+            err = lib.i61_model_set_node_value(self.m, node, fc, mv._ptr)
+            if err != 0:
+                log.warning("%s: initial value %r not applied (%s)", path, da.value,
+                            ffi.string(lib.i61_err_str(err)).decode("ascii", "replace"))
+
+
+def _has_leaf_value(da: Any) -> bool:
+    if da.is_struct:
+        return any(_has_leaf_value(c) for c in da.children)
+    return da.value is not None
+
+
+def _name_bytes(name: Any, what: str) -> bytes:
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, got {type(name).__name__}")
+    try:
+        b = name.encode("ascii")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(f"{what} {name!r} is not ASCII", IedClientError.USER_PROVIDED_INVALID_ARGUMENT) from None
+    if b"\x00" in b:
+        raise InvalidArgumentError(f"{what} contains NUL", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return b
+
+
+def build_model(model: Any) -> Any:
+    """A new ``i61_model *`` holding ``model`` (an :class:`~py61850.scl.IedModel`)
+    with its initial values. The caller owns it (``i61_model_free`` or
+    ``i61_server_new``).
+
+    Initial values that do not fit are logged and left at the type's zero value;
+    raw-text values (Quality, Check, TrgOps, ... given as SCL text) are not applied.
+
+    :raises InvalidArgumentError: a name or type the C model rejects
+    """
+    ffi, lib = _ffi.load()
+    return _Builder(ffi, lib, model).build()
+
+
+def _dbpos_bits(v: int) -> BitString:
+    v = int(v)
+    return BitString.from_bools([bool(v & 2), bool(v & 1)])
+
+
+def scl_value_to_mms(btype: str, value: Any, name: str = "") -> Optional[MmsValue]:
+    """The MMS value of an SCL initial value (as converted by :mod:`py61850.scl`);
+    ``None`` when the value is kept as raw text and has no MMS meaning here."""
+    if value is None:
+        return None
+    mtype, size = mms_type_of_btype(btype)
+    if btype in ("Dbpos", "Tcmd"):
+        return MmsValue.bit_string(_dbpos_bits(value))
+    if isinstance(value, str) and mtype in (MmsType.BIT_STRING, MmsType.BINARY_TIME):
+        text = value.strip()
+        if text and all(ch in "01" for ch in text) and len(text) <= abs(size):
+            return MmsValue.bit_string(BitString.from_str(text))
+        log.debug("%s: %s value %r kept as text, not applied", name, btype, value)
+        return None
+    spec = VariableSpec(name, mtype, size)
+    return to_mms(spec, value, name)
+
+
+# ----------------------------------------------------------------- type specs
+
+
+def spec_of(ffi: Any, lib: Any, ts: Any, name: str, depth: int = 0) -> VariableSpec:
+    """Convert an ``i61_typespec *`` into a :class:`VariableSpec` tree (not freed here)."""
+    if depth > _MAX_SPEC_DEPTH:
+        raise ValueError("type specification nested too deeply")
+    mtype = MmsType(int(lib.i61_typespec_kind(ts)))
+    node = VariableSpec(name=name, type=mtype, size=int(lib.i61_typespec_size(ts)))
+    n = int(lib.i61_typespec_count(ts))
+    if mtype == MmsType.ARRAY:
+        if n >= 1:
+            el = lib.i61_typespec_child(ts, 0)
+            if el != ffi.NULL:
+                node.element = spec_of(ffi, lib, el, "", depth + 1)
+    elif mtype == MmsType.STRUCTURE:
+        for i in range(n):
+            ch = lib.i61_typespec_child(ts, i)
+            if ch == ffi.NULL:
+                continue
+            p = lib.i61_typespec_name(ch)
+            cname = ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
+            node.children.append(spec_of(ffi, lib, ch, cname, depth + 1))
+    return node
+
+
+# ----------------------------------------------------------------- value conversion
+
+
+def _bad(what: str, value: Any, spec: VariableSpec, path: str) -> InvalidArgumentError:
+    where = f"{path}: " if path else ""
+    return InvalidArgumentError(
+        f"{where}{value!r} is not {what} (the attribute is {_describe(spec)})",
+        IedClientError.USER_PROVIDED_INVALID_ARGUMENT,
+    )
+
+
+def _describe(spec: VariableSpec) -> str:
+    t = spec.type
+    if t in (MmsType.INTEGER, MmsType.UNSIGNED):
+        return f"{t.name} {spec.size} bits"
+    if t == MmsType.FLOAT:
+        return f"FLOAT{spec.size}"
+    if t in (MmsType.BIT_STRING, MmsType.OCTET_STRING, MmsType.VISIBLE_STRING, MmsType.STRING):
+        kind = "at most " if spec.size < 0 else ""
+        return f"{t.name} of {kind}{abs(spec.size)}"
+    if t == MmsType.ARRAY:
+        return f"ARRAY of {spec.size}"
+    if t == MmsType.STRUCTURE:
+        return f"STRUCTURE of {len(spec.children)} components ({', '.join(c.name for c in spec.children)})"
+    return t.name
+
+
+def _int(value: Any, spec: VariableSpec, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            value = value.__index__()
+        except (AttributeError, TypeError):
+            raise _bad("an int", value, spec, path) from None
+    return int(value)
+
+
+def _bit_string(value: Any, spec: VariableSpec, path: str) -> BitString:
+    nbits = abs(spec.size)
+    if isinstance(value, BitString):
+        return value
+    if isinstance(value, Quality):
+        return value.to_bit_string()  # 13 bits, 14 with derived
+    if isinstance(value, str):
+        try:
+            return BitString.from_str(value)
+        except ValueError:
+            raise _bad("a bit string text ('0'/'1')", value, spec, path) from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if nbits == 0 or value < 0 or value >= (1 << nbits):
+            raise _bad(f"an int of {nbits} bits", value, spec, path)
+        return BitString.from_bools(bool(value & (1 << (nbits - 1 - i))) for i in range(nbits))
+    if isinstance(value, (list, tuple)):
+        return BitString.from_bools(value)
+    raise _bad("a bit string (BitString, Quality, '0101', int or list of bools)", value, spec, path)
+
+
+def _utc(value: Any, spec: VariableSpec, path: str) -> MmsValue:
+    if isinstance(value, Timestamp):
+        return MmsValue.utc_time(value)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _bad("a timezone-aware datetime", value, spec, path)
+        return MmsValue.utc_time(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or not 0 <= value < 2**32:
+            raise _bad("a POSIX time in 1970..2106", value, spec, path)
+        secs = int(value)
+        frac = int((value - secs) * (1 << 24))
+        return MmsValue.utc_time(Timestamp(secs, min(frac, (1 << 24) - 1), TimeQuality()))
+    raise _bad("a time (aware datetime, Timestamp or POSIX seconds)", value, spec, path)
+
+
+def _binary_time(value: Any, spec: VariableSpec, path: str) -> MmsValue:
+    ffi, lib = _ffi.load()
+    if isinstance(value, (bytes, bytearray)):
+        raw = bytes(value)
+    elif isinstance(value, _dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _bad("a timezone-aware datetime", value, spec, path)
+        delta = value - _EPOCH_1984
+        if delta.days < 0 or delta.days > 0xFFFF:
+            raise _bad("a date in 1984..2163", value, spec, path)
+        ms = delta.seconds * 1000 + delta.microseconds // 1000
+        raw = ms.to_bytes(4, "big") + (delta.days.to_bytes(2, "big") if spec.size != 4 else b"")
+    else:
+        raise _bad("a binary time (aware datetime or raw octets)", value, spec, path)
+    if len(raw) not in (4, 6):
+        raise _bad("4 or 6 octets", value, spec, path)
+    return MmsValue._own(lib.i61_value_new_binary_time(ffi.from_buffer("uint8_t[]", raw), len(raw)))
+
+
+def to_mms(spec: VariableSpec, value: Any, path: str = "",
+           current: Optional[Callable[[], MmsValue]] = None) -> MmsValue:
+    """Convert a Python value to an :class:`MmsValue` of the MMS type ``spec``.
+
+    :param spec: the type of the target
+    :param value: an :class:`MmsValue` (used as is), or a Python value:
+        bool (BOOLEAN), int (INTEGER, UNSIGNED, BCD), float or int (FLOAT),
+        :class:`BitString`, :class:`Quality`, ``"0101"``, an int over the string's
+        bits (bit 0 = most significant) or a sequence of bools (BIT STRING),
+        bytes (OCTET STRING), str (VISIBLE STRING, MMSString, GeneralizedTime),
+        aware datetime / :class:`Timestamp` / POSIX seconds (UtcTime),
+        a sequence in component order or a mapping by component name
+        (STRUCTURE; components missing from a mapping keep their current value)
+        and a sequence (ARRAY)
+    :param path: reference used in error messages
+    :param current: returns the target's current value (for partial mappings)
+    :raises InvalidArgumentError: the value does not fit the type
+    """
+    if isinstance(value, MmsValue):
+        return value
+    ffi, lib = _ffi.load()
+    t = spec.type
+    if t == MmsType.BOOLEAN:
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return MmsValue.boolean(bool(value))
+        raise _bad("a bool", value, spec, path)
+    if t == MmsType.INTEGER:
+        v = _int(value, spec, path)
+        bits = spec.size or 64
+        if not -(1 << (bits - 1)) <= v < (1 << (bits - 1)):
+            raise _bad(f"an int of {bits} bits", value, spec, path)
+        return MmsValue.int64(v)
+    if t == MmsType.UNSIGNED:
+        v = _int(value, spec, path)
+        bits = spec.size or 64
+        if not 0 <= v < (1 << bits):
+            raise _bad(f"an unsigned int of {bits} bits", value, spec, path)
+        return MmsValue._own(lib.i61_value_new_unsigned(v))
+    if t == MmsType.BCD:
+        v = _int(value, spec, path)
+        if v < 0:
+            raise _bad("a non-negative int", value, spec, path)
+        return MmsValue._own(lib.i61_value_new_bcd(v))
+    if t == MmsType.FLOAT:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                value = float(value)  # numpy floats, Decimal, ...
+            except (TypeError, ValueError):
+                raise _bad("a float", value, spec, path) from None
+        return MmsValue.float64(value) if spec.size == 64 else MmsValue.float32(value)
+    if t == MmsType.BIT_STRING:
+        return MmsValue.bit_string(_bit_string(value, spec, path))
+    if t == MmsType.OCTET_STRING:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise _bad("bytes", value, spec, path)
+        return MmsValue.octet_string(bytes(value))
+    if t == MmsType.VISIBLE_STRING:
+        if not isinstance(value, (str, bytes)):
+            raise _bad("a str", value, spec, path)
+        return MmsValue.visible_string(value)
+    if t == MmsType.STRING:
+        if not isinstance(value, (str, bytes)):
+            raise _bad("a str", value, spec, path)
+        return MmsValue.mms_string(value)
+    if t == MmsType.UTC_TIME:
+        return _utc(value, spec, path)
+    if t == MmsType.BINARY_TIME:
+        return _binary_time(value, spec, path)
+    if t == MmsType.GENERALIZED_TIME:
+        if not isinstance(value, str):
+            raise _bad("a str", value, spec, path)
+        return MmsValue._own(lib.i61_value_new_generalized_time(value.encode("ascii", "replace")))
+    if t == MmsType.STRUCTURE:
+        return _structure(spec, value, path, current)
+    if t == MmsType.ARRAY:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise _bad("a sequence", value, spec, path)
+        items = list(value)
+        if spec.size and len(items) != spec.size:
+            raise _bad(f"a sequence of {spec.size} elements", value, spec, path)
+        el = spec.element or VariableSpec("", MmsType.BOOLEAN)
+        return MmsValue.array(to_mms(el, v, f"{path}({i})") for i, v in enumerate(items))
+    raise _bad("a supported value", value, spec, path)
+
+
+def _structure(spec: VariableSpec, value: Any, path: str,
+               current: Optional[Callable[[], MmsValue]]) -> MmsValue:
+    comps = spec.children
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in {c.name for c in comps}]
+        if unknown:
+            raise _bad(f"a mapping of components (no component {unknown[0]!r})", value, spec, path)
+        cur: Optional[MmsValue] = None
+        if any(c.name not in value for c in comps):
+            if current is None:
+                raise _bad("a mapping with every component", value, spec, path)
+            cur = current()
+        out: list[MmsValue] = []
+        for i, c in enumerate(comps):
+            if c.name in value:
+                sub_cur = None
+                if cur is not None:
+                    sub_cur = (lambda j=i: cur[j])  # noqa: B023 - bound per component
+                out.append(to_mms(c, value[c.name], f"{path}.{c.name}", sub_cur))
+            else:
+                assert cur is not None
+                out.append(cur[i])
+        return MmsValue.structure(out)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise _bad("a sequence or a mapping of components", value, spec, path)
+    if len(value) != len(comps):
+        raise _bad(f"a sequence of {len(comps)} components", value, spec, path)
+    return MmsValue.structure(to_mms(c, v, f"{path}.{c.name}") for c, v in zip(comps, value))
+
+
+def fc_arg(fc: Any) -> int:
+    """An FC argument (``None``, :class:`FunctionalConstraint`, ``"MX"``, int) as an ``i61_fc``."""
+    if fc is None:
+        return int(FunctionalConstraint.NONE)
+    if isinstance(fc, FunctionalConstraint):
+        return int(fc)
+    if isinstance(fc, bytes):
+        fc = fc.decode("ascii", "replace")
+    if isinstance(fc, str):
+        try:
+            return int(FunctionalConstraint[fc.strip().upper()])
+        except KeyError:
+            pass
+    else:
+        try:
+            return int(FunctionalConstraint(int(fc)))
+        except (ValueError, TypeError):
+            pass
+    raise InvalidArgumentError(f"unknown functional constraint {fc!r}", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)

@@ -1,0 +1,568 @@
+"""The ``py61850`` command.
+
+::
+
+    py61850 demo                                  a guided tour against a simulated IED
+    py61850 serve MODEL.icd [--ied NAME] [--port N] [--host H] [--simulate]
+    py61850 browse HOST[:PORT] [--fcs] [--values]
+    py61850 read HOST[:PORT] REF [FC]
+    py61850 write HOST[:PORT] REF FC VALUE
+
+References are ``LD/LN.DO.DA`` (for example ``TESTGenericIO/GGIO1.AnIn1.mag.f``);
+FCs are the two-letter names (``MX``, ``ST``, ``SP``, ...). Exit status: 0 on
+success, 1 when a service or the model fails, 2 for bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from typing import Any, Optional, Sequence
+
+from . import __version__
+
+__all__ = ["main", "format_value", "parse_value", "parse_address"]
+
+log = logging.getLogger("py61850.cli")
+
+DEFAULT_PORT = 102
+
+
+# ------------------------------------------------------------------ helpers
+
+
+class UsageError(Exception):
+    """Bad command-line input (exit status 2)."""
+
+
+def parse_address(text: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """``HOST[:PORT]`` -> ``(host, port)``; IPv6 as ``[::1]:102``.
+
+    :raises UsageError: malformed
+    """
+    text = text.strip()
+    if not text:
+        raise UsageError("empty host")
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep:
+            raise UsageError(f"bad address {text!r} (IPv6: [addr]:port)")
+        port_txt = rest[1:] if rest.startswith(":") else ""
+        if rest and not rest.startswith(":"):
+            raise UsageError(f"bad address {text!r}")
+    elif text.count(":") == 1:
+        host, _, port_txt = text.partition(":")
+    else:
+        host, port_txt = text, ""
+    if not port_txt:
+        return host, default_port
+    try:
+        port = int(port_txt)
+    except ValueError:
+        raise UsageError(f"bad port in {text!r}") from None
+    if not 0 < port < 65536:
+        raise UsageError(f"port {port} out of range")
+    return host, port
+
+
+def _fc(text: str) -> Any:
+    from ._enums import FunctionalConstraint
+
+    try:
+        fc = FunctionalConstraint[text.strip().upper()]
+    except KeyError:
+        raise UsageError(f"unknown functional constraint {text!r} (ST, MX, SP, CF, DC, ...)") from None
+    if fc in (FunctionalConstraint.ALL, FunctionalConstraint.NONE):
+        raise UsageError(f"{text} is not a functional constraint of an attribute")
+    return fc
+
+
+def _quality_text(bits: Any) -> str:
+    from ._values import Quality, Validity
+
+    q = Quality.from_bit_string(bits)
+    parts = [] if q.validity == Validity.GOOD else [q.validity.name.lower()]
+    names = {
+        "overflow": "overflow", "out_of_range": "outOfRange", "bad_reference": "badReference",
+        "oscillatory": "oscillatory", "failure": "failure", "old_data": "oldData",
+        "inconsistent": "inconsistent", "inaccurate": "inaccurate", "test": "test",
+        "operator_blocked": "operatorBlocked", "derived": "derived",
+    }
+    parts += [label for attr, label in names.items() if getattr(q, attr)]
+    if q.source.value:
+        parts.append("substituted")
+    return "good" if not parts else ", ".join(parts)
+
+
+def format_value(value: Any, name: str = "") -> str:
+    """One-line text of an :class:`~py61850.client.MmsValue` (qualities named ``q``
+    are spelled out, times are ISO 8601 UTC)."""
+    from ._enums import MmsType
+
+    t = value.type
+    if t == MmsType.BOOLEAN:
+        return "true" if value.to_python() else "false"
+    if t == MmsType.FLOAT:
+        x = value.to_python()
+        return format(x, ".7g") if value.bit_size == 32 else repr(x)
+    if t == MmsType.BIT_STRING:
+        bits = value.to_bit_string()
+        if name == "q" and bits.size in (13, 14):
+            return f"{_quality_text(bits)} ({bits})"
+        return str(bits)
+    if t == MmsType.UTC_TIME:
+        ts = value.to_timestamp()
+        if ts.seconds == 0 and ts.fraction == 0:
+            return "(not set)"
+        return ts.datetime.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if t in (MmsType.VISIBLE_STRING, MmsType.STRING):
+        return repr(value.to_python())
+    if t == MmsType.OCTET_STRING:
+        raw = value.to_python()
+        return "0x" + raw.hex() if raw else "(empty)"
+    if t in (MmsType.STRUCTURE, MmsType.ARRAY):
+        inner = ", ".join(format_value(el) for el in value)
+        return "{" + inner + "}" if t == MmsType.STRUCTURE else "[" + inner + "]"
+    if t == MmsType.DATA_ACCESS_ERROR:
+        dae = value.data_access_error
+        return f"<error {getattr(dae, 'name', dae)}>"
+    if isinstance(value.to_python(), _dt.datetime):
+        return value.to_python().isoformat()
+    return str(value.to_python())
+
+
+def type_label(spec: Any) -> str:
+    """``FLOAT32``, ``INT8``, ``VisString(-255)``... for a :class:`VariableSpec`."""
+    from ._enums import MmsType
+
+    t = spec.type
+    if t == MmsType.FLOAT:
+        return f"FLOAT{spec.size}"
+    if t == MmsType.INTEGER:
+        return f"INT{spec.size}"
+    if t == MmsType.UNSIGNED:
+        return f"INT{spec.size}U"
+    if t in (MmsType.BIT_STRING, MmsType.OCTET_STRING, MmsType.VISIBLE_STRING, MmsType.STRING):
+        short = {MmsType.BIT_STRING: "BITS", MmsType.OCTET_STRING: "OCTETS",
+                 MmsType.VISIBLE_STRING: "VISSTRING", MmsType.STRING: "UNICODE"}[t]
+        return f"{short}{abs(spec.size)}"
+    if t == MmsType.ARRAY:
+        return f"ARRAY[{spec.size}]"
+    return t.name
+
+
+def _parse_time(text: str) -> _dt.datetime:
+    s = text.strip()
+    if s.lower() == "now":
+        return _dt.datetime.now(_dt.timezone.utc)
+    try:
+        when = _dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{text!r} is not an ISO 8601 time (or 'now')") from None
+    return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+
+
+def parse_value(text: str, spec: Any) -> Any:
+    """Convert command-line text to a Python value for an attribute of type ``spec``.
+
+    BOOLEAN: true/false/1/0/on/off; integers: decimal or 0x..; FLOAT: a number;
+    strings: the text; octet strings: hex (``0a0b``, ``0x0a0b``, ``0a:0b``); bit
+    strings: ``0101``; UtcTime: ISO 8601 or ``now``; structures and arrays: JSON
+    (``[1.5]``, ``{"f": 2}``).
+
+    :raises UsageError: the text does not fit the type
+    """
+    from ._enums import MmsType
+
+    t = spec.type
+    s = text.strip()
+    try:
+        if t == MmsType.BOOLEAN:
+            low = s.lower()
+            if low in ("true", "1", "on", "yes"):
+                return True
+            if low in ("false", "0", "off", "no"):
+                return False
+            raise ValueError
+        if t in (MmsType.INTEGER, MmsType.UNSIGNED, MmsType.BCD):
+            return int(s, 0)
+        if t == MmsType.FLOAT:
+            return float(s)
+        if t in (MmsType.VISIBLE_STRING, MmsType.STRING, MmsType.GENERALIZED_TIME):
+            return text
+        if t == MmsType.OCTET_STRING:
+            h = s[2:] if s.lower().startswith("0x") else s
+            return bytes.fromhex(h.replace(":", "").replace(" ", ""))
+        if t == MmsType.BIT_STRING:
+            if not s or any(ch not in "01" for ch in s):
+                raise ValueError
+            return s
+        if t in (MmsType.UTC_TIME, MmsType.BINARY_TIME):
+            return _parse_time(s)
+        if t in (MmsType.STRUCTURE, MmsType.ARRAY):
+            return _coerce(json.loads(s), spec)
+    except (ValueError, json.JSONDecodeError):
+        pass
+    raise UsageError(f"{text!r} is not a value of type {type_label(spec)}")
+
+
+def _coerce(obj: Any, spec: Any) -> Any:
+    """JSON leaves -> values for ``spec`` (times from strings, octets from hex)."""
+    from ._enums import MmsType
+
+    t = spec.type
+    if t == MmsType.STRUCTURE:
+        if isinstance(obj, dict):
+            by = {c.name: c for c in spec.children}
+            return {k: _coerce(v, by[k]) if k in by else v for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [_coerce(v, c) for v, c in zip(obj, spec.children)] + obj[len(spec.children):]
+        return obj
+    if t == MmsType.ARRAY and isinstance(obj, list) and spec.element is not None:
+        return [_coerce(v, spec.element) for v in obj]
+    if isinstance(obj, str) and t not in (MmsType.VISIBLE_STRING, MmsType.STRING, MmsType.GENERALIZED_TIME):
+        return parse_value(obj, spec)
+    return obj
+
+
+def _console() -> Any:
+    try:
+        from rich.console import Console
+    except ImportError:  # pragma: no cover - rich is a dependency of the package
+        raise UsageError("the py61850 command needs the 'rich' package (pip install rich)") from None
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _connect(address: str, timeout: float) -> Any:
+    from .client import IedConnection
+
+    host, port = parse_address(address)
+    conn = IedConnection()
+    ms = max(1, int(timeout * 1000))
+    conn.set_connect_timeout(ms)
+    conn.set_request_timeout(ms)
+    conn.connect(host, port)
+    return conn
+
+
+# ------------------------------------------------------------------ browse / read / write
+
+
+def _attribute_tree(node: Any, da: Any, values: Optional[Any], show_fc: bool) -> None:
+    from ._enums import MmsType
+
+    label = f"[bold]{da.name}[/bold]"
+    if show_fc:
+        label += f" [cyan]\\[{da.fc.name}][/cyan] [dim]{type_label(da)}[/dim]"
+    if values is not None and da.type not in (MmsType.STRUCTURE,):
+        label += f" = {_escape(format_value(values, da.name))}"
+    branch = node.add(label)
+    if da.type == MmsType.STRUCTURE:
+        for i, c in enumerate(da.children):
+            sub = None
+            if values is not None and values.type == MmsType.STRUCTURE and i < len(values):
+                sub = values[i]
+            _attribute_tree(branch, c, sub, show_fc)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def cmd_browse(args: argparse.Namespace) -> int:
+    from rich.tree import Tree
+
+    console = _console()
+    with _connect(args.address, args.timeout) as conn:
+        ident = conn.identify()
+        model = conn.get_device_model()
+        root = Tree(f"[bold]{_escape(args.address)}[/bold]  {_escape(' '.join(ident))}")
+        for ld in model.logical_devices:
+            ld_node = root.add(f"[bold green]{ld.name}[/bold green]")
+            for ln in ld.logical_nodes:
+                ln_node = ld_node.add(f"[bold yellow]{ln.name}[/bold yellow]")
+                for do in ln.data_objects:
+                    fcs = " ".join(f.name for f in do.functional_constraints)
+                    do_node = ln_node.add(f"[bold]{do.name}[/bold]" + (f" [dim]{fcs}[/dim]" if args.fcs else ""))
+                    if not (args.fcs or args.values):
+                        continue
+                    vals: dict[Any, Any] = {}
+                    if args.values:
+                        for fc in do.functional_constraints:
+                            try:
+                                vals[fc] = conn.read_value(f"{ld.name}/{ln.name}.{do.name}", fc)
+                            except Exception as exc:  # keep browsing; show the reason
+                                log.debug("read of %s/%s.%s [%s] failed: %s", ld.name, ln.name, do.name, fc.name, exc)
+                                vals[fc] = None
+                    index: dict[Any, int] = {}
+                    for da in do.attributes:
+                        v = None
+                        whole = vals.get(da.fc)
+                        if whole is not None:
+                            i = index.get(da.fc, 0)
+                            index[da.fc] = i + 1
+                            v = whole[i] if i < len(whole) else None
+                        _attribute_tree(do_node, da, v, args.fcs or args.values)
+        console.print(root)
+    return 0
+
+
+def _fcs_of(conn: Any, ref: str) -> list[Any]:
+    """The FCs a reference may have, from the data directory of its data object."""
+    from ._enums import FunctionalConstraint
+
+    ld, _, path = ref.partition("/")
+    parts = path.split(".")
+    if len(parts) < 2:
+        return [FunctionalConstraint.NONE]
+    do_ref = f"{ld}/{parts[0]}.{parts[1]}"
+    try:
+        entries = conn.get_data_directory_fc(do_ref)
+    except Exception:
+        return []
+    found: list[Any] = []
+    for e in entries:
+        name, _, fc_txt = e.partition("[")
+        if len(parts) > 2 and name != parts[2].split("(")[0]:
+            continue
+        try:
+            fc = FunctionalConstraint[fc_txt.rstrip("]")]
+        except KeyError:
+            continue
+        if fc not in found:
+            found.append(fc)
+    return found
+
+
+def _print_value(console: Any, ref: str, fc: Any, value: Any, spec: Any) -> None:
+    from rich.tree import Tree
+
+    from ._enums import MmsType
+
+    head = f"[bold]{_escape(ref)}[/bold] [cyan]\\[{fc.name}][/cyan]"
+    if value.type in (MmsType.STRUCTURE,) and spec is not None and spec.children:
+        tree = Tree(head)
+        _value_tree(tree, spec, value)
+        console.print(tree)
+    else:
+        label = type_label(spec) if spec is not None else value.type.name
+        console.print(f"{head} [dim]{label}[/dim] = {_escape(format_value(value, ref.rsplit('.', 1)[-1]))}")
+
+
+def _value_tree(node: Any, spec: Any, value: Any) -> None:
+    from ._enums import MmsType
+
+    for i, c in enumerate(spec.children):
+        if i >= len(value):
+            break
+        v = value[i]
+        if c.type == MmsType.STRUCTURE and v.type == MmsType.STRUCTURE:
+            _value_tree(node.add(f"[bold]{c.name}[/bold]"), c, v)
+        else:
+            node.add(f"[bold]{c.name}[/bold] [dim]{type_label(c)}[/dim] = {_escape(format_value(v, c.name))}")
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from ._errors import IedConnectionException
+
+    console = _console()
+    with _connect(args.address, args.timeout) as conn:
+        if args.fc is not None:
+            fcs = [_fc(args.fc)]
+        else:
+            fcs = _fcs_of(conn, args.reference)
+            if not fcs:
+                print(f"py61850 read: {args.reference}: no such object (or give the FC)", file=sys.stderr)
+                return 1
+        errors: list[IedConnectionException] = []
+        shown = 0
+        for fc in fcs:
+            try:
+                value = conn.read_value(args.reference, fc)
+            except IedConnectionException as exc:
+                errors.append(exc)
+                continue
+            try:
+                spec = conn.get_variable_specification(args.reference, fc)
+            except IedConnectionException:
+                spec = None
+            _print_value(console, args.reference, fc, value, spec)
+            shown += 1
+        if not shown:
+            raise errors[0]
+    return 0
+
+
+def cmd_write(args: argparse.Namespace) -> int:
+    from ._server_model import to_mms
+
+    console = _console()
+    fc = _fc(args.fc)
+    with _connect(args.address, args.timeout) as conn:
+        spec = conn.get_variable_specification(args.reference, fc)
+        value = parse_value(args.value, spec)
+        try:
+            mv = to_mms(spec, value, args.reference)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        conn.write_value(args.reference, fc, mv)
+        console.print(f"[green]written[/green] {_escape(args.reference)} [{fc.name}]")
+        try:
+            back = conn.read_value(args.reference, fc)
+        except Exception:  # write-only objects exist; the write itself succeeded
+            return 0
+        _print_value(console, args.reference, fc, back, spec)
+    return 0
+
+
+# ------------------------------------------------------------------ serve / demo
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ._server_sim import Simulator
+    from .server import IedServer
+
+    console = _console()
+    server = IedServer.from_scl(args.model, ied_name=args.ied, access_point=args.ap)
+    done = threading.Event()
+
+    def on_conn(conn: Any, connected: bool) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        console.print(f"[dim]{stamp}[/dim] client {conn.peer} {'connected' if connected else 'disconnected'}")
+
+    server.on_connection(on_conn)
+    # Ctrl-C (SIGINT) and SIGTERM end the loop below; installed explicitly because a
+    # background job of a non-interactive shell starts with SIGINT ignored.
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if on_main:
+        for sig in previous:
+            signal.signal(sig, lambda *_: done.set())
+    sim = None
+    try:
+        port = args.port if args.port is not None else (server.model.port or DEFAULT_PORT)
+        server.start(port, args.host)
+        n_lns = sum(len(ld.logical_nodes) for ld in server.model.logical_devices)
+        console.print(
+            f"IED [bold]{server.ied_name}[/bold] ({len(server.logical_devices)} logical devices, {n_lns} logical nodes: "
+            f"{', '.join(server.logical_devices)})"
+        )
+        if args.simulate:
+            sim = Simulator(server, interval=args.interval).start()
+            console.print(
+                f"simulating {len(sim.measurands)} measurands and {len(sim.indications)} indications "
+                f"every {args.interval:g} s"
+            )
+        console.print(f"listening on {args.host or '*'}:{server.port} - press Ctrl-C to stop")
+        sys.stdout.flush()
+        try:
+            while not done.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if sim is not None:
+            sim.stop()
+        server.close()
+        if on_main:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    console.print("stopped")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    return run_demo(_console(), port=args.port)
+
+
+# ------------------------------------------------------------------ main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``py61850`` command."""
+    p = argparse.ArgumentParser(prog="py61850", description="IEC 61850 (MMS) client and server tools.")
+    p.add_argument("--version", action="version", version=f"py61850 {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    d = sub.add_parser("demo", help="start a simulated IED and take a guided client tour of it")
+    d.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    d.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("serve", help="run a server from an SCL file until Ctrl-C")
+    s.add_argument("model", help="SCL file (ICD, CID, SCD)")
+    s.add_argument("--ied", help="IED name (when the file has several)")
+    s.add_argument("--ap", help="access point (when the IED has several servers)")
+    s.add_argument("--port", type=int, default=None,
+                   help=f"TCP port (default: the SCL's MMS-Port, else {DEFAULT_PORT}; 0 = any free)")
+    s.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    s.add_argument("--simulate", action="store_true", help="let measurands wander and indications toggle")
+    s.add_argument("--interval", type=float, default=1.0, help="simulation step in seconds (default 1)")
+    s.set_defaults(func=cmd_serve)
+
+    b = sub.add_parser("browse", help="show a server's data model as a tree")
+    b.add_argument("address", metavar="HOST[:PORT]")
+    b.add_argument("--fcs", action="store_true", help="show functional constraints and types")
+    b.add_argument("--values", action="store_true", help="read and show the values")
+    b.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    b.set_defaults(func=cmd_browse)
+
+    r = sub.add_parser("read", help="read a data attribute or data object")
+    r.add_argument("address", metavar="HOST[:PORT]")
+    r.add_argument("reference", metavar="REF", help="LD/LN.DO[.DA...]")
+    r.add_argument("fc", metavar="FC", nargs="?", help="functional constraint (default: every FC found)")
+    r.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    r.set_defaults(func=cmd_read)
+
+    w = sub.add_parser("write", help="write a data attribute and read it back")
+    w.add_argument("address", metavar="HOST[:PORT]")
+    w.add_argument("reference", metavar="REF", help="LD/LN.DO.DA[...]")
+    w.add_argument("fc", metavar="FC")
+    w.add_argument("value", metavar="VALUE", help="true/false, a number, text, hex octets, 0101 bits, ISO time, JSON")
+    w.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    w.set_defaults(func=cmd_write)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the ``py61850`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from ._errors import IedConnectionException
+
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        parser.exit(2, f"py61850 {args.command}: error: {exc}\n")
+    except IedConnectionException as exc:
+        print(f"py61850 {args.command}: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"py61850 {args.command}: {exc}", file=sys.stderr)
+    except ImportError as exc:  # the compiled extension is missing or broken
+        print(f"py61850 {args.command}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # SCL errors and the like: one line, no traceback
+        from .scl import SclError
+
+        if not isinstance(exc, SclError):
+            raise
+        print(f"py61850 {args.command}: {exc}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1212 @@
+"""IEC 61850 server (MMS) on lib61850.
+
+Build an :class:`IedServer` from an SCL file (:meth:`IedServer.from_scl`) or
+from a dict (:meth:`IedServer.from_dict`), start it, and keep its values up to
+date from Python; clients read them without any Python code running (the C
+fast path). Python handlers can be attached to chosen objects: they approve or
+refuse writes (:meth:`IedServer.on_write`), produce values on demand
+(:meth:`IedServer.on_read`) and watch clients come and go
+(:meth:`IedServer.on_connection`).
+
+Example::
+
+    from py61850.server import DataAccessError, IedServer, Timestamp
+
+    with IedServer.from_scl("examples/simple_io.icd") as server:
+        server.start(port=10102)
+        server.update_value("TESTGenericIO/GGIO1.AnIn1.mag.f", 42.5)
+        with server.lock():                  # seen together by every client
+            server.update_boolean("TESTGenericIO/GGIO1.Ind1.stVal", True)
+            server.update_timestamp("TESTGenericIO/GGIO1.Ind1.t", Timestamp.now())
+
+        def check(request):
+            if request.value > 100:
+                return DataAccessError.OBJECT_VALUE_INVALID
+            # None: accept, the server stores the value
+
+        server.on_write("TESTGenericIO/GGIO1.IntSet1.setVal", check)
+        ...
+
+References are what clients use: ``"LD/LN.DO.DA[.BDA...]"`` (``LD`` = the MMS
+domain, for example ``TESTGenericIO``) with an optional functional constraint
+where the reference alone designates attributes of one FC only, or the MMS
+form ``"LD/LN$FC$DO$DA"``.
+
+Threads. The library serves every client on its own I/O thread, which never
+runs Python user code: read and write handlers run one after the other on a
+handler thread of the server (``py61850-server-handlers``) and the MMS answer
+is sent when the handler returns; connection callbacks run on a second thread
+(``py61850-server-events``). Meanwhile every other request and association
+keeps being served. A handler that raises is logged (logger
+``py61850.server``) and the client gets :attr:`IedServer.handler_error`
+(default ``temporarily-unavailable``: the failure is the server's, not the
+request's, and a client may retry; it is also what the library answers for a
+handler that does not answer within the hook timeout, default 10 s). Objects
+without a handler never involve Python: while no handler and no connection
+callback is registered, no Python code runs on the I/O thread at all.
+
+Errors of the server API raise the exception classes of :mod:`py61850.client`
+chosen by their :class:`~py61850.client.IedClientError` code (for example
+:class:`~py61850.client.ObjectDoesNotExistError` for an unknown reference,
+:class:`~py61850.client.TypeInconsistentError` for a value of the wrong MMS
+type, :class:`~py61850.client.InvalidArgumentError` - a :class:`ValueError` -
+for a Python value that does not fit).
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import copy
+import datetime as _dt
+import logging
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
+
+from . import __version__, _ffi
+from ._enums import DataAccessError, FunctionalConstraint, IedClientError, MmsType
+from ._errors import (
+    InvalidArgumentError,
+    TypeInconsistentError,
+    exception_for,
+)
+from ._model import VariableSpec
+from ._server_model import build_model, fc_arg, spec_of, to_mms
+from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
+
+__all__ = [
+    "ClientConnection",
+    "DataAccessError",
+    "DataAccessRejected",
+    "FunctionalConstraint",
+    "IedServer",
+    "ReadRequest",
+    "WriteRequest",
+    "BitString",
+    "MmsValue",
+    "Quality",
+    "TimeQuality",
+    "Timestamp",
+]
+
+log = logging.getLogger("py61850.server")
+
+Reference = Union[str, bytes]
+FcLike = Union[FunctionalConstraint, str, int, None]
+
+_HOOK_DEFER = -2
+_HOOK_ACCEPT = -1
+#: Bounds of the handler queue (requests waiting for a Python handler: beyond it they
+#: are refused with temporarily-unavailable) and of the connection event queue.
+_HANDLER_QUEUE_MAX = 4096
+_EVENT_QUEUE_MAX = 16384
+_JOIN_TIMEOUT_S = 5.0
+
+# Set while a thread runs inside one of the server's C callbacks (the I/O thread).
+_in_io_callback = threading.local()
+
+
+# ------------------------------------------------------------------ public types
+
+
+@dataclass(frozen=True)
+class ClientConnection:
+    """A client association of the server.
+
+    :ivar id: the library's connection id (unique while the server runs)
+    :ivar peer: ``"address:port"`` of the client (``""`` for a client that
+        connected before the first connection callback or handler was set:
+        until then the server does not track connections in Python)
+    """
+
+    id: int
+    peer: str
+
+    @property
+    def host(self) -> str:
+        """The client's address."""
+        return self.peer.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        """The client's TCP port (0 if unknown)."""
+        try:
+            return int(self.peer.rsplit(":", 1)[1])
+        except (IndexError, ValueError):
+            return 0
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """A client's write of an object that has a write handler.
+
+    :ivar reference: the written variable in client style (``LD/LN.DO.DA``);
+        it is the handler's object, something inside it, or a variable
+        containing it
+    :ivar fc: its functional constraint
+    :ivar mms_value: the value written, with its MMS type
+    :ivar connection: the client
+    :ivar handler_reference: the reference the handler was registered with
+    """
+
+    reference: str
+    fc: FunctionalConstraint
+    mms_value: MmsValue
+    connection: ClientConnection
+    handler_reference: str
+
+    @property
+    def value(self) -> Any:
+        """The written value as plain Python (see :meth:`MmsValue.to_python`)."""
+        return self.mms_value.to_python()
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """A client's read of an object that has a read handler.
+
+    :ivar reference: the read variable in client style (``LD/LN`` for a whole LN)
+    :ivar fc: its functional constraint (``NONE`` for a whole LN)
+    :ivar connection: the client
+    :ivar handler_reference: the reference the handler was registered with
+    """
+
+    reference: str
+    fc: FunctionalConstraint
+    connection: ClientConnection
+    handler_reference: str
+
+
+class DataAccessRejected(Exception):
+    """Raise from a read or write handler to refuse the access with ``error``
+    (logged at debug level only: this is an answer, not a failure).
+
+    :param error: the DataAccessError the client receives
+    :param message: optional reason (for the log)
+    """
+
+    def __init__(self, error: DataAccessError, message: str = "") -> None:
+        super().__init__(message or error.name)
+        self.error = DataAccessError(error)
+
+
+WriteHandler = Callable[[WriteRequest], Any]
+ReadHandler = Callable[[ReadRequest], Any]
+ConnectionHandler = Callable[[ClientConnection, bool], Any]
+
+
+# ------------------------------------------------------------------ dispatcher
+
+
+class _Worker:
+    """A bounded queue of calls run in order on one thread of its own.
+
+    ``post`` never blocks (it runs on the I/O thread): it returns False when
+    the queue is full or the worker is stopped.
+    """
+
+    def __init__(self, name: str, maxlen: int) -> None:
+        self.name = name
+        self.maxlen = maxlen
+        self._cv = threading.Condition(threading.Lock())
+        self._queue: collections.deque = collections.deque()
+        self._thread: Optional[threading.Thread] = None
+        self._running = False
+        self.dropped = 0
+
+    def start(self) -> None:
+        with self._cv:
+            if self._running:
+                return
+            self._running = True
+            self._queue.clear()
+            t = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread = t
+        t.start()
+
+    def post(self, fn: Callable[[], None]) -> bool:
+        with self._cv:
+            if not self._running or len(self._queue) >= self.maxlen:
+                self.dropped += 1
+                return False
+            self._queue.append(fn)
+            self._cv.notify()
+            return True
+
+    def stop(self) -> None:
+        with self._cv:
+            self._running = False
+            self._queue.clear()
+            t = self._thread
+            self._thread = None
+            self._cv.notify_all()
+        if t is not None and t is not threading.current_thread():
+            t.join(_JOIN_TIMEOUT_S)
+            if t.is_alive():
+                log.warning("%s: a handler is still running after %.0f s; left behind", self.name, _JOIN_TIMEOUT_S)
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        while True:
+            with self._cv:
+                while not self._queue and self._running and self._thread is me:
+                    self._cv.wait()
+                if not self._running or self._thread is not me:
+                    return
+                fn = self._queue.popleft()
+            try:
+                fn()
+            except Exception:  # the items catch their own errors; this is a last resort
+                log.exception("%s: unexpected error", self.name)
+
+
+# ------------------------------------------------------------------ C side
+
+
+class _Hook:
+    """One read or write handler registration (its ffi handle is the C userdata)."""
+
+    __slots__ = ("core", "callback", "reference", "fc", "is_write", "handle", "__weakref__")
+
+    def __init__(self, core: "_Core", callback: Callable[[Any], Any], reference: str, fc: int, is_write: bool) -> None:
+        self.core = core
+        self.callback = callback
+        self.reference = reference
+        self.fc = fc
+        self.is_write = is_write
+        self.handle: Any = None
+
+
+class _Core:
+    """Owns the ``i61_server *`` and everything its C callbacks reach.
+
+    It holds no reference to the :class:`IedServer`, so a stopped server can be
+    collected.
+    """
+
+    def __init__(self, ffi: Any, lib: Any, ptr: Any) -> None:
+        self.ffi = ffi
+        self.lib = lib
+        self.ptr: Any = ptr
+        # ptr against free: calls into the C server run between enter() and leave();
+        # free() waits until none runs.
+        self.c_lock = threading.Lock()
+        self.idle = threading.Condition(self.c_lock)
+        self.active = 0
+        self.locked = threading.local()  # depth of IedServer.lock() per thread
+        self.handles: list[Any] = []  # every ffi handle given to C (kept until free)
+        self.hooks: dict[tuple[bool, int, int], _Hook] = {}
+        self.handlers = _Worker("py61850-server-handlers", _HANDLER_QUEUE_MAX)
+        self.events = _Worker("py61850-server-events", _EVENT_QUEUE_MAX)
+        self.peers: dict[int, ClientConnection] = {}
+        self.conn_callbacks: list[ConnectionHandler] = []
+        self.handler_error = DataAccessError.TEMPORARILY_UNAVAILABLE
+        self.handler_failures = 0
+        self.self_handle = ffi.new_handle(self)
+        self.tracking = False
+
+    def enter(self) -> Any:
+        """The C server, marked in use until :meth:`leave`.
+
+        :raises RuntimeError: the server is closed
+        """
+        with self.c_lock:
+            if self.ptr is None:
+                raise RuntimeError("the server is closed")
+            self.active += 1
+            return self.ptr
+
+    def leave(self) -> None:
+        with self.c_lock:
+            self.active -= 1
+            if self.active == 0:
+                self.idle.notify_all()
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Any]:
+        ptr = self.enter()
+        try:
+            yield ptr
+        finally:
+            self.leave()
+
+    def check_not_locked(self, what: str) -> None:
+        if getattr(self.locked, "depth", 0):
+            raise RuntimeError(f"{what} cannot be called inside server.lock()")
+        if getattr(_in_io_callback, "active", False):
+            raise RuntimeError(f"{what} cannot be called from a library callback")
+
+    def track_connections(self) -> None:
+        """Install the C connection handler (first connection callback or handler):
+        until then no Python runs on the I/O thread at all."""
+        with self.c_lock:
+            if self.tracking or self.ptr is None:
+                return
+            self.lib.i61_server_set_connection_handler(self.ptr, self.lib._py61850_server_conn_cb, self.self_handle)
+            self.tracking = True
+
+    # ---- I/O thread side (must not block)
+
+    def on_connection(self, conn_id: int, peer: str, connected: bool) -> None:
+        if connected:
+            conn = ClientConnection(conn_id, peer)
+            self.peers[conn_id] = conn
+        else:
+            conn = self.peers.pop(conn_id, None) or ClientConnection(conn_id, peer)
+        if self.conn_callbacks:
+            if not self.events.post(lambda: self._deliver_connection(conn, connected)):
+                n = self.events.dropped
+                if n == 1 or n % 1000 == 0:
+                    log.warning("connection events dropped (event queue full or server stopping): %d so far", n)
+
+    def on_hook(self, hook: _Hook, token: int, conn_id: int, ref: str, fc: int, value: Optional[MmsValue]) -> int:
+        conn = self.peers.get(conn_id) or ClientConnection(conn_id, "")
+        try:
+            f = FunctionalConstraint(fc)
+        except ValueError:
+            f = FunctionalConstraint.NONE
+        if hook.is_write:
+            assert value is not None
+            req: Any = WriteRequest(ref, f, value, conn, hook.reference)
+        else:
+            req = ReadRequest(ref, f, conn, hook.reference)
+        if self.handlers.post(lambda: self._run_hook(hook, token, req)):
+            return _HOOK_DEFER
+        n = self.handlers.dropped
+        if n == 1 or n % 1000 == 0:
+            log.warning("%s of %s from %s refused with temporarily-unavailable: the handler queue is full "
+                        "or the server is stopping (%d refused so far)",
+                        "write" if hook.is_write else "read", ref, conn.peer or "?", n)
+        return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
+
+    # ---- handler / event threads
+
+    def _deliver_connection(self, conn: ClientConnection, connected: bool) -> None:
+        for cb in list(self.conn_callbacks):
+            try:
+                cb(conn, connected)
+            except Exception:
+                log.exception("exception in the connection callback %r", cb)
+
+    def _run_hook(self, hook: _Hook, token: int, req: Any) -> None:
+        try:
+            result = self._answer(hook, req)
+        except DataAccessRejected as rej:
+            log.debug("%s %s refused by the handler: %s", "write" if hook.is_write else "read", req.reference, rej)
+            result = int(rej.error)
+        except Exception:
+            self.handler_failures += 1
+            log.exception(
+                "exception in the %s handler of %s (client %s): answered %s",
+                "write" if hook.is_write else "read", hook.reference, req.connection.peer, self.handler_error.name,
+            )
+            result = int(self.handler_error)
+        self._complete(hook.is_write, token, result, req.reference)
+
+    def _answer(self, hook: _Hook, req: Any) -> int:
+        out = hook.callback(req)
+        if isinstance(out, DataAccessError):
+            return int(out)
+        if hook.is_write:
+            if out is None or out is True:
+                return _HOOK_ACCEPT
+            if out is False:
+                return int(DataAccessError.OBJECT_ACCESS_DENIED)
+            raise TypeError(f"a write handler returns None/True (accept), False or a DataAccessError, not {out!r}")
+        if out is None:
+            return _HOOK_ACCEPT
+        # A read handler's value for its object: store it, then answer from the model.
+        self.update(hook.reference, hook.fc, out)
+        return _HOOK_ACCEPT
+
+    def update(self, ref: str, fc: int, value: Any) -> None:
+        with self.use() as ptr:
+            model = self.lib.i61_server_model(ptr)
+            spec = self.spec(model, ref, fc)
+            mv = to_mms(spec, value, ref)
+            err = self.lib.i61_model_set_value(model, ref.encode(), fc, mv._ptr)
+        if err != 0:
+            raise exception_for(err, f"cannot store the value of {ref}")
+
+    def spec(self, model: Any, ref: str, fc: int) -> VariableSpec:
+        ffi, lib = self.ffi, self.lib
+        out = ffi.new("i61_typespec **")
+        err = lib.i61_model_get_typespec(model, ref.encode(), fc, out)
+        if err != 0:
+            raise exception_for(err, f"{ref}: no such object")
+        try:
+            return spec_of(ffi, lib, out[0], ref)
+        finally:
+            lib.i61_typespec_free(out[0])
+
+    def _complete(self, is_write: bool, token: int, result: int, ref: str) -> None:
+        with self.c_lock:
+            if self.ptr is None:
+                return
+            fn = self.lib.i61_server_complete_write if is_write else self.lib.i61_server_complete_read
+            err = fn(self.ptr, token, result)
+            running = bool(self.lib.i61_server_is_running(self.ptr))
+        if err != 0 and not running:
+            log.debug("%s of %s: the server stopped before the handler answered", "write" if is_write else "read", ref)
+        elif err == IedClientError.OBJECT_DOES_NOT_EXIST:
+            log.warning("%s of %s: the handler answered too late (the client got temporarily-unavailable)",
+                        "write" if is_write else "read", ref)
+        elif err == IedClientError.CONNECTION_LOST:
+            log.debug("%s of %s: the client left before the handler answered", "write" if is_write else "read", ref)
+        elif err != 0:
+            log.error("completing the %s of %s failed: error %d", "write" if is_write else "read", ref, err)
+
+    # ---- lifetime
+
+    def free(self) -> None:
+        """Stop and free the C server (idempotent, never raises)."""
+        if getattr(_in_io_callback, "active", False):
+            threading.Thread(target=self.free, name="py61850-server-free", daemon=True).start()
+            return
+        try:
+            with self.c_lock:
+                ptr = self.ptr
+                self.ptr = None
+                if ptr is None:
+                    return
+                idle = self.idle.wait_for(lambda: self.active == 0, timeout=_JOIN_TIMEOUT_S)
+            self.lib.i61_server_stop(ptr)
+            self.handlers.stop()
+            self.events.stop()
+            if not idle:
+                # another thread is still inside a call (stuck on the model lock?):
+                # stopped, but the memory is left alone rather than freed under it
+                log.error("a server is still in use by another thread; stopped but not freed")
+                return
+            self.lib.i61_server_free(ptr)
+            self.handles.clear()
+            self.hooks.clear()
+        except Exception:  # finalizers must not raise
+            log.exception("error while freeing a server")
+
+
+def _install_callbacks(ffi: Any, lib: Any) -> None:
+    @ffi.def_extern()
+    def _py61850_server_conn_cb(userdata: Any, conn_id: int, peer: Any, connected: int) -> None:
+        _in_io_callback.active = True
+        try:
+            core = ffi.from_handle(userdata)
+            text = ffi.string(peer).decode("utf-8", "replace") if peer != ffi.NULL else ""
+            core.on_connection(int(conn_id), text, bool(connected))
+        except BaseException:  # never let an exception reach C
+            log.exception("error in the server connection callback")
+        finally:
+            _in_io_callback.active = False
+
+    @ffi.def_extern(error=int(DataAccessError.TEMPORARILY_UNAVAILABLE))
+    def _py61850_server_write_hook(userdata: Any, token: int, conn_id: int, ref: Any, fc: int, value: Any) -> int:
+        _in_io_callback.active = True
+        try:
+            hook = ffi.from_handle(userdata)
+            mv = MmsValue._own(lib.i61_value_clone(value))
+            return hook.core.on_hook(hook, int(token), int(conn_id), ffi.string(ref).decode("utf-8", "replace"), int(fc), mv)
+        except BaseException:
+            log.exception("error in the server write hook")
+            return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
+        finally:
+            _in_io_callback.active = False
+
+    @ffi.def_extern(error=int(DataAccessError.TEMPORARILY_UNAVAILABLE))
+    def _py61850_server_read_hook(userdata: Any, token: int, conn_id: int, ref: Any, fc: int) -> int:
+        _in_io_callback.active = True
+        try:
+            hook = ffi.from_handle(userdata)
+            return hook.core.on_hook(hook, int(token), int(conn_id), ffi.string(ref).decode("utf-8", "replace"), int(fc), None)
+        except BaseException:
+            log.exception("error in the server read hook")
+            return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
+        finally:
+            _in_io_callback.active = False
+
+
+_ffi.on_load(_install_callbacks)
+
+# Running servers are kept alive (like running threads) until stopped; they are
+# stopped at interpreter exit.
+_running: set["IedServer"] = set()
+_running_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_all() -> None:
+    with _running_lock:
+        servers = list(_running)
+    for s in servers:
+        try:
+            s.close()
+        except Exception:
+            log.exception("error while stopping a server at exit")
+
+
+class _Target:
+    __slots__ = ("node", "fc", "spec")
+
+    def __init__(self, node: Any, fc: int, spec: VariableSpec) -> None:
+        self.node = node
+        self.fc = fc
+        self.spec = spec
+
+
+# ------------------------------------------------------------------ IedServer
+
+
+class IedServer:
+    """An IEC 61850 server publishing one IED's data model over MMS.
+
+    Create it with :meth:`from_scl` or :meth:`from_dict` (or from an
+    :class:`~py61850.scl.IedModel`), then :meth:`start` it. Values are set
+    with :meth:`update_value` and the typed ``update_*`` methods, which may be
+    called from any thread, before or while the server runs.
+
+    Services: Initiate/Conclude, Identify, Status, GetNameList,
+    GetVariableAccessAttributes, Read and Write of every data attribute,
+    constructed attribute, data object (per FC) and logical node. Writes follow
+    the FC policy of :meth:`set_write_access` (SP, SV, SE writable; CF, DC, ...
+    denied; ST and MX never).
+
+    :param model: the data model: an :class:`~py61850.scl.IedModel`, or a dict
+        as for :meth:`from_dict`
+    :param vendor: Identify vendor name (default: the IED's ``manufacturer``, else ``"py61850"``)
+    :param model_name: Identify model name (default: the IED's ``type``, else ``"py61850 server"``)
+    :param revision: Identify revision (default: the IED's ``configVersion``, else the py61850 version)
+    :param options: limits, see :meth:`configure`
+
+    Used as a context manager, the server is closed (stopped and freed) on exit.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        vendor: Optional[str] = None,
+        model_name: Optional[str] = None,
+        revision: Optional[str] = None,
+        **options: Any,
+    ) -> None:
+        ffi, lib = _ffi.load()
+        self._ffi, self._lib = ffi, lib
+        if isinstance(model, Mapping):
+            from .scl import IedModel
+
+            model = IedModel.from_dict(model)
+        self._scl_model = model
+        m = build_model(model)
+        ptr = lib.i61_server_new(m)
+        if ptr == ffi.NULL:
+            raise MemoryError("i61_server_new failed")
+        self._core = _Core(ffi, lib, ptr)
+        self._finalizer = weakref.finalize(self, self._core.free)
+        self._targets: dict[tuple[str, int], _Target] = {}
+        self._host = ""
+        self.set_identity(
+            vendor if vendor is not None else (getattr(model, "manufacturer", None) or "py61850"),
+            model_name if model_name is not None else (getattr(model, "ied_type", None) or "py61850 server"),
+            revision if revision is not None else (getattr(model, "config_version", None) or __version__),
+        )
+        if options:
+            self.configure(**options)
+
+    # ---------------------------------------------------------------- factories
+
+    @classmethod
+    def from_scl(
+        cls,
+        path: Union[str, os.PathLike],
+        ied_name: Optional[str] = None,
+        access_point: Optional[str] = None,
+        **kwargs: Any,
+    ) -> "IedServer":
+        """A server for one IED of an SCL file (ICD, CID, SCD, IID).
+
+        :param path: the SCL file
+        :param ied_name: the IED to serve; may be omitted when the file has one
+        :param access_point: the access point whose server to take; may be
+            omitted when exactly one has a server
+        :param kwargs: as for :class:`IedServer` (identity, limits)
+        :raises py61850.scl.SclError: the file cannot be read or is invalid
+        """
+        from .scl import load_scl
+
+        model = load_scl(path).model(ied_name, access_point)
+        return cls(model, **kwargs)
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], **kwargs: Any) -> "IedServer":
+        """A server for a model given as a dict, shaped like
+        :meth:`py61850.scl.IedModel.to_dict` (see :meth:`py61850.scl.IedModel.from_dict`)::
+
+            IedServer.from_dict({
+                "name": "DEV",
+                "logical_devices": [{"inst": "LD0", "logical_nodes": [
+                    {"ln_class": "GGIO", "inst": "1", "data_objects": [
+                        {"name": "AnIn1", "children": [
+                            {"name": "mag", "fc": "MX", "btype": "Struct", "children": [
+                                {"name": "f", "fc": "MX", "btype": "FLOAT32", "value": 1.5}]},
+                            {"name": "q", "fc": "MX", "btype": "Quality"},
+                            {"name": "t", "fc": "MX", "btype": "Timestamp"}]}]}]}]})
+
+        :raises py61850.scl.SclError: the spec is invalid (with the path of the bad entry)
+        """
+        from .scl import IedModel
+
+        return cls(IedModel.from_dict(spec), **kwargs)
+
+    # ---------------------------------------------------------------- configuration
+
+    @property
+    def model(self) -> Any:
+        """The :class:`~py61850.scl.IedModel` this server publishes."""
+        return self._scl_model
+
+    @property
+    def ied_name(self) -> str:
+        """The IED name."""
+        return str(self._scl_model.name)
+
+    @property
+    def logical_devices(self) -> list[str]:
+        """The logical device (MMS domain) names."""
+        return [ld.domain_name for ld in self._scl_model.logical_devices]
+
+    def set_identity(self, vendor: str, model: str, revision: str) -> None:
+        """Set the answer to MMS Identify.
+
+        :raises InvalidArgumentError: a string is too long or not ASCII
+        """
+        args = (_ascii(vendor, "vendor"), _ascii(model, "model"), _ascii(revision, "revision"))
+        with self._core.use() as ptr:
+            err = self._lib.i61_server_set_identity(ptr, *args)
+        if err != 0:
+            raise exception_for(err, "invalid identity (strings must be short, printable ASCII)")
+        self._identity = (vendor, model, revision)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """``(vendor, model, revision)`` answered to Identify."""
+        return self._identity
+
+    def configure(
+        self,
+        *,
+        max_connections: Optional[int] = None,
+        max_pdu_size: Optional[int] = None,
+        max_outstanding: Optional[int] = None,
+        handshake_timeout: Optional[float] = None,
+        idle_timeout: Optional[float] = None,
+        hook_timeout: Optional[float] = None,
+        handler_error: Optional[DataAccessError] = None,
+    ) -> None:
+        """Set limits (``None`` leaves a setting unchanged).
+
+        :param max_connections: simultaneous associations (default 100); takes
+            effect at the next :meth:`start`
+        :param max_pdu_size: largest MMS PDU in octets, 512..65000 (default 65000)
+        :param max_outstanding: requests a client may have in flight (default 10)
+        :param handshake_timeout: seconds a new connection has to complete the
+            association (default 10); then it is closed
+        :param idle_timeout: seconds of silence after which an association is
+            closed (default 0 = never)
+        :param hook_timeout: seconds a read/write handler may take before the
+            client is answered ``temporarily-unavailable`` (default 10)
+        :param handler_error: the DataAccessError answered when a handler raises
+            (default ``TEMPORARILY_UNAVAILABLE``)
+        """
+        with self._core.use() as ptr:
+            self._configure(ptr, max_connections, max_pdu_size, max_outstanding, handshake_timeout, idle_timeout,
+                            hook_timeout)
+        if handler_error is not None:
+            self._core.handler_error = DataAccessError(handler_error)
+
+    def _configure(self, ptr: Any, max_connections: Optional[int], max_pdu_size: Optional[int],
+                   max_outstanding: Optional[int], handshake_timeout: Optional[float],
+                   idle_timeout: Optional[float], hook_timeout: Optional[float]) -> None:
+        lib = self._lib
+        if max_connections is not None:
+            lib.i61_server_set_max_connections(ptr, _positive(max_connections, "max_connections"))
+        if max_pdu_size is not None:
+            n = int(max_pdu_size)
+            if not 512 <= n <= 65000:
+                raise InvalidArgumentError("max_pdu_size must be 512..65000", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+            lib.i61_server_set_max_pdu_size(ptr, n)
+        if max_outstanding is not None:
+            lib.i61_server_set_max_outstanding(ptr, _positive(max_outstanding, "max_outstanding"))
+        if handshake_timeout is not None or idle_timeout is not None:
+            hs = self._timeouts[0] if handshake_timeout is None else _ms(handshake_timeout, "handshake_timeout")
+            idle = self._timeouts[1] if idle_timeout is None else _ms(idle_timeout, "idle_timeout")
+            lib.i61_server_set_timeouts(ptr, hs, idle)
+            self._timeouts = (hs, idle)
+        if hook_timeout is not None:
+            lib.i61_server_set_hook_timeout(ptr, _ms(hook_timeout, "hook_timeout"))
+
+    _timeouts: tuple[int, int] = (10000, 0)
+
+    @property
+    def handler_error(self) -> DataAccessError:
+        """The DataAccessError a client gets when a read/write handler raises."""
+        return self._core.handler_error
+
+    @handler_error.setter
+    def handler_error(self, value: DataAccessError) -> None:
+        self._core.handler_error = DataAccessError(value)
+
+    def set_write_access(self, fc: FcLike, allow: bool) -> None:
+        """Allow or deny MMS Write for attributes of one functional constraint.
+
+        Defaults: SP, SV, SE allowed; CF, DC, SG, SR, OR, BL, EX denied. ST and MX
+        are never writable; CO, RP, BR, LG, GO, US, MS only through their services.
+
+        :raises AccessDeniedError: the FC cannot be made writable
+        """
+        f = fc_arg(fc)
+        with self._core.use() as ptr:
+            err = self._lib.i61_server_set_write_access(ptr, f, 1 if allow else 0)
+        if err != 0:
+            raise exception_for(err, f"write access of FC {FunctionalConstraint(f).name} cannot be changed")
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self, port: int = 102, host: str = "0.0.0.0") -> "IedServer":
+        """Listen on ``host:port`` and serve on the library's I/O thread.
+
+        :param port: TCP port; 0 picks a free one (see :attr:`port`)
+        :param host: address to listen on (``"0.0.0.0"`` or ``""``: all IPv4
+            interfaces, ``"127.0.0.1"``: loopback only)
+        :returns: the server itself (``IedServer.from_scl(p).start(0)``)
+        :raises RuntimeError: the server is already running or closed
+        :raises OSError: the port cannot be bound (in use, no permission)
+        """
+        lib, core = self._lib, self._core
+        port = int(port)
+        if not 0 <= port <= 65535:
+            raise InvalidArgumentError("port must be 0..65535", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        host_b = _ascii(host or "", "host")
+        with core.use() as ptr:
+            if lib.i61_server_is_running(ptr):
+                raise RuntimeError("the server is already running")
+            core.handlers.start()
+            core.events.start()
+            err = lib.i61_server_start(ptr, host_b, port)
+        if err != 0:
+            core.handlers.stop()
+            core.events.stop()
+            if err == IedClientError.ALREADY_CONNECTED:
+                raise RuntimeError("the server is already running")
+            if err == IedClientError.USER_PROVIDED_INVALID_ARGUMENT:
+                raise InvalidArgumentError(f"cannot listen on {host!r}: the address does not resolve", err)
+            raise OSError(f"cannot listen on {host or '*'}:{port} (port in use or not permitted)")
+        self._host = host
+        with _running_lock:
+            _running.add(self)
+        log.info("IED %s serving on %s:%d", self.ied_name, host or "*", self.port)
+        return self
+
+    def stop(self) -> None:
+        """Close every association and stop listening. Requests waiting for a
+        handler are dropped. The server can be started again."""
+        core = self._core
+        core.check_not_locked("stop()")
+        try:
+            ptr = core.enter()
+        except RuntimeError:  # closed: nothing runs
+            ptr = None
+        if ptr is not None:
+            try:
+                self._lib.i61_server_stop(ptr)
+            finally:
+                core.leave()
+            core.handlers.stop()
+            core.events.stop()
+            core.peers.clear()
+        with _running_lock:
+            _running.discard(self)
+
+    def close(self) -> None:
+        """Stop the server and free it (and its model). Idempotent.
+
+        Waits (up to 5 s) for calls of other threads into this server to end.
+        """
+        self.stop()
+        self._finalizer()
+
+    def __enter__(self) -> "IedServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, fn: Callable[[Any], int]) -> int:
+        try:
+            ptr = self._core.enter()
+        except RuntimeError:
+            return 0
+        try:
+            return int(fn(ptr))
+        finally:
+            self._core.leave()
+
+    @property
+    def is_running(self) -> bool:
+        """True while listening."""
+        return bool(self._query(self._lib.i61_server_is_running))
+
+    @property
+    def port(self) -> int:
+        """The TCP port listened on (0 when not running)."""
+        return self._query(self._lib.i61_server_port)
+
+    @property
+    def host(self) -> str:
+        """The address given to :meth:`start`."""
+        return self._host
+
+    @property
+    def connection_count(self) -> int:
+        """Open associations (TCP connections accepted and not yet closed)."""
+        return self._query(self._lib.i61_server_connection_count)
+
+    @property
+    def handler_failures(self) -> int:
+        """How many times a read/write handler raised (each was logged)."""
+        return self._core.handler_failures
+
+    @property
+    def dropped_requests(self) -> int:
+        """Requests refused because the handler queue was full, plus connection
+        events dropped for the same reason."""
+        return self._core.handlers.dropped + self._core.events.dropped
+
+    def __repr__(self) -> str:
+        if self._core.ptr is None:
+            state = "closed"
+        else:
+            port = self.port
+            state = f"running on port {port}" if port else "stopped"
+        return f"<IedServer {self.ied_name} {state}>"
+
+    # ---------------------------------------------------------------- values
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator["IedServer"]:
+        """Make several updates atomic for the clients::
+
+            with server.lock():
+                server.update_value(ref_mag, 12.5)
+                server.update_quality(ref_q, Quality())
+                server.update_timestamp(ref_t, Timestamp.now())
+
+        Clients are not answered while the lock is held: keep the block short,
+        and do not call :meth:`stop` or :meth:`close` inside it. Re-entrant.
+        """
+        lib, core = self._lib, self._core
+        ptr = core.enter()
+        m = lib.i61_server_model(ptr)
+        lib.i61_model_lock(m)
+        core.locked.depth = getattr(core.locked, "depth", 0) + 1
+        try:
+            yield self
+        finally:
+            core.locked.depth -= 1
+            lib.i61_model_unlock(m)
+            core.leave()
+
+    def _target(self, ref: Reference, fc: FcLike) -> tuple[str, _Target]:
+        ref_s = ref.decode("utf-8", "replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+        f = fc_arg(fc)
+        key = (ref_s, f)
+        t = self._targets.get(key)
+        if t is not None:
+            return ref_s, t
+        ffi, lib = self._ffi, self._lib
+        node = ffi.new("i61_mnode **")
+        fc_out = ffi.new("int *")
+        spec_out = ffi.new("i61_typespec **")
+        ref_b = _ref_bytes(ref_s)
+        with self._core.use() as ptr:
+            m = lib.i61_server_model(ptr)
+            err = lib.i61_model_find(m, ref_b, f, node, fc_out)
+            if err == 0:
+                err = lib.i61_model_get_typespec(m, ref_b, f, spec_out)
+        if err != 0:
+            if err == IedClientError.OBJECT_REFERENCE_INVALID and f == FunctionalConstraint.NONE:
+                raise exception_for(err, f"{ref_s}: invalid or ambiguous reference (give the functional constraint)", ref_s)
+            raise exception_for(err, f"{ref_s}{_fc_txt(f)}: no such object in the model", ref_s)
+        try:
+            spec = spec_of(ffi, lib, spec_out[0], ref_s)
+        finally:
+            lib.i61_typespec_free(spec_out[0])
+        t = _Target(node[0], int(fc_out[0]), spec)
+        if len(self._targets) < 65536:
+            self._targets[key] = t
+        return ref_s, t
+
+    def variable_spec(self, ref: Reference, fc: FcLike = None) -> VariableSpec:
+        """The MMS type of an object, as clients see it with GetVariableAccessAttributes.
+
+        :raises ObjectDoesNotExistError: no such object
+        """
+        return copy.deepcopy(self._target(ref, fc)[1].spec)
+
+    def resolve_fc(self, ref: Reference, fc: FcLike = None) -> FunctionalConstraint:
+        """The functional constraint a reference designates (``NONE`` for a whole LN).
+
+        :raises ObjectReferenceInvalidError: the reference needs an FC (several FCs
+            below it) or is malformed
+        """
+        return FunctionalConstraint(self._target(ref, fc)[1].fc)
+
+    def _set(self, ref_s: str, t: _Target, mv: MmsValue) -> None:
+        lib, core = self._lib, self._core
+        ptr = core.enter()
+        try:
+            err = lib.i61_model_set_node_value(lib.i61_server_model(ptr), t.node, t.fc, mv._ptr)
+        finally:
+            core.leave()
+        if err != 0:
+            if err == IedClientError.TYPE_INCONSISTENT:
+                raise TypeInconsistentError(
+                    f"{ref_s}{_fc_txt(t.fc)}: {mv!r} does not match the attribute's type", err, ref_s)
+            raise exception_for(err, f"cannot update {ref_s}{_fc_txt(t.fc)}", ref_s)
+
+    def _current(self, t: _Target) -> Callable[[], MmsValue]:
+        def get() -> MmsValue:
+            return self._get(t)
+
+        return get
+
+    def _get(self, t: _Target) -> MmsValue:
+        ffi, lib, core = self._ffi, self._lib, self._core
+        out = ffi.new("i61_value **")
+        ptr = core.enter()
+        try:
+            err = lib.i61_model_get_node_value(lib.i61_server_model(ptr), t.node, t.fc, out)
+        finally:
+            core.leave()
+        if err != 0:
+            raise exception_for(err, "cannot read the value")
+        return MmsValue._own(out[0])
+
+    def update_value(self, ref: Reference, value: Any, fc: FcLike = None) -> None:
+        """Set the value of an attribute (or of a constructed attribute, a data
+        object restricted to one FC, or an array).
+
+        :param ref: ``"LD/LN.DO.DA[.BDA...]"`` or ``"LD/LN$FC$DO$DA..."``
+        :param value: an :class:`MmsValue`, or a Python value converted to the
+            attribute's MMS type: bool, int, float, str, bytes,
+            :class:`BitString` / :class:`Quality` / ``"0101"`` / int (bit
+            strings), aware datetime / :class:`Timestamp` / POSIX seconds (UtcTime),
+            a sequence or a mapping by component name (structures; components
+            missing from a mapping keep their value), a sequence (arrays)
+        :param fc: functional constraint; optional when the reference designates
+            attributes of one FC only
+        :raises ObjectDoesNotExistError: no such object
+        :raises ObjectReferenceInvalidError: the reference is ambiguous without ``fc``
+        :raises InvalidArgumentError: the value does not fit the attribute's type
+        :raises TypeInconsistentError: an :class:`MmsValue` of another type
+        """
+        ref_s, t = self._target(ref, fc)
+        mv = to_mms(t.spec, value, ref_s, self._current(t))
+        self._set(ref_s, t, mv)
+
+    def _typed(self, ref: Reference, fc: FcLike, value: Any, types: Sequence[MmsType], what: str) -> None:
+        ref_s, t = self._target(ref, fc)
+        if t.spec.type not in types:
+            raise TypeInconsistentError(
+                f"{ref_s}{_fc_txt(t.fc)} is {t.spec.type.name}, not {what}", IedClientError.TYPE_INCONSISTENT, ref_s)
+        self._set(ref_s, t, to_mms(t.spec, value, ref_s))
+
+    def update_boolean(self, ref: Reference, value: bool, fc: FcLike = None) -> None:
+        """Set a BOOLEAN attribute."""
+        self._typed(ref, fc, bool(value), (MmsType.BOOLEAN,), "BOOLEAN")
+
+    def update_int32(self, ref: Reference, value: int, fc: FcLike = None) -> None:
+        """Set an INTEGER (INT8..INT32, Enum) or UNSIGNED attribute from an int in the INT32 range."""
+        v = int(value)
+        if not -(1 << 31) <= v < (1 << 31):
+            raise InvalidArgumentError(f"{v} does not fit INT32", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        self._typed(ref, fc, v, (MmsType.INTEGER, MmsType.UNSIGNED), "an integer")
+
+    def update_int64(self, ref: Reference, value: int, fc: FcLike = None) -> None:
+        """Set an INTEGER or UNSIGNED attribute (the value must fit its width)."""
+        self._typed(ref, fc, int(value), (MmsType.INTEGER, MmsType.UNSIGNED), "an integer")
+
+    def update_uint32(self, ref: Reference, value: int, fc: FcLike = None) -> None:
+        """Set an UNSIGNED (INT8U..INT32U) or INTEGER attribute from an int in 0..2**32-1."""
+        v = int(value)
+        if not 0 <= v < (1 << 32):
+            raise InvalidArgumentError(f"{v} does not fit INT32U", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        self._typed(ref, fc, v, (MmsType.UNSIGNED, MmsType.INTEGER), "an integer")
+
+    def update_float(self, ref: Reference, value: float, fc: FcLike = None) -> None:
+        """Set a FLOAT32 or FLOAT64 attribute."""
+        self._typed(ref, fc, float(value), (MmsType.FLOAT,), "FLOAT")
+
+    def update_string(self, ref: Reference, value: str, fc: FcLike = None) -> None:
+        """Set a visible string or MMS (Unicode) string attribute."""
+        self._typed(ref, fc, value, (MmsType.VISIBLE_STRING, MmsType.STRING), "a string")
+
+    def update_octet_string(self, ref: Reference, value: bytes, fc: FcLike = None) -> None:
+        """Set an octet string attribute."""
+        self._typed(ref, fc, value, (MmsType.OCTET_STRING,), "an octet string")
+
+    def update_bit_string(self, ref: Reference, value: Union[BitString, Sequence[bool], str, int], fc: FcLike = None) -> None:
+        """Set a bit string attribute (Dbpos, Check, ...): a :class:`BitString`,
+        a sequence of bools, ``"01"`` or an int over the string's bits (bit 0 = most significant)."""
+        self._typed(ref, fc, value, (MmsType.BIT_STRING,), "a bit string")
+
+    def update_quality(self, ref: Reference, value: Quality, fc: FcLike = None) -> None:
+        """Set a quality attribute from a :class:`Quality`."""
+        if not isinstance(value, Quality):
+            raise TypeError(f"update_quality needs a Quality, got {type(value).__name__}")
+        self._typed(ref, fc, value, (MmsType.BIT_STRING,), "a quality")
+
+    def update_timestamp(
+        self, ref: Reference, value: Union[Timestamp, _dt.datetime, float, None] = None, fc: FcLike = None
+    ) -> None:
+        """Set a UtcTime attribute (``t``) from a :class:`Timestamp`, an aware
+        datetime or POSIX seconds; ``None`` means now."""
+        if value is None:
+            value = Timestamp.now()
+        self._typed(ref, fc, value, (MmsType.UTC_TIME,), "a UtcTime")
+
+    def get_mms_value(self, ref: Reference, fc: FcLike = None) -> MmsValue:
+        """The current value of an object with its MMS type (a copy)."""
+        return self._get(self._target(ref, fc)[1])
+
+    def get_value(self, ref: Reference, fc: FcLike = None) -> Any:
+        """The current value of an object as plain Python
+        (see :meth:`~py61850.client.MmsValue.to_python`; structures are lists)."""
+        return self.get_mms_value(ref, fc).to_python()
+
+    # ---------------------------------------------------------------- handlers
+
+    def _set_hook(self, ref: Reference, fc: FcLike, callback: Optional[Callable[[Any], Any]], is_write: bool) -> None:
+        ffi, lib = self._ffi, self._lib
+        ref_s, t = self._target(ref, fc)
+        core = self._core
+        key = (is_write, int(ffi.cast("uintptr_t", t.node)), t.fc)
+        setter = lib.i61_server_set_write_hook if is_write else lib.i61_server_set_read_hook
+        ref_b = _ref_bytes(ref_s)
+        f = fc_arg(fc)
+        if callback is None:
+            with core.use() as ptr:
+                err = setter(ptr, ref_b, f, ffi.NULL, ffi.NULL)
+            if err != 0:
+                raise exception_for(err, f"cannot remove the handler of {ref_s}", ref_s)
+            core.hooks.pop(key, None)  # its handle stays in core.handles until the server is freed
+            return
+        if not callable(callback):
+            raise TypeError("the handler must be callable (or None to remove it)")
+        core.track_connections()  # requests carry the client's address
+        hook = _Hook(core, callback, ref_s, t.fc, is_write)
+        hook.handle = ffi.new_handle(hook)
+        core.handles.append(hook.handle)
+        fn = lib._py61850_server_write_hook if is_write else lib._py61850_server_read_hook
+        with core.use() as ptr:
+            err = setter(ptr, ref_b, f, fn, hook.handle)
+        if err != 0:
+            raise exception_for(err, f"cannot set the handler of {ref_s}", ref_s)
+        core.hooks[key] = hook
+
+    def on_write(self, ref: Reference, callback: Optional[WriteHandler], fc: FcLike = None) -> None:
+        """Call ``callback(request: WriteRequest)`` for every client write of the
+        object, of anything inside it, or of a variable containing it.
+
+        The callback runs on the server's handler thread; the client is
+        answered when it returns:
+
+        * ``None`` or ``True``: accept (the server stores the value);
+        * ``False``: refuse with ``object-access-denied``;
+        * a :class:`DataAccessError`: refuse with it (or raise
+          :class:`DataAccessRejected`);
+        * an exception: logged, refused with :attr:`handler_error`.
+
+        The write access policy (:meth:`set_write_access`) is checked first: a
+        write the policy denies never reaches the callback.
+        One write handler per object; ``callback=None`` removes it.
+        """
+        self._set_hook(ref, fc, callback, True)
+
+    def on_read(self, ref: Reference, callback: Optional[ReadHandler], fc: FcLike = None) -> None:
+        """Call ``callback(request: ReadRequest)`` for every client read of the
+        object, of anything inside it, or of a variable containing it.
+
+        The callback runs on the server's handler thread; the client is
+        answered from the model when it returns:
+
+        * ``None``: answer with the current value (the callback may have
+          updated it);
+        * a :class:`DataAccessError`: refuse with it (or raise
+          :class:`DataAccessRejected`);
+        * any other value: stored into the handler's object (as
+          :meth:`update_value` would), then answered;
+        * an exception: logged, refused with :attr:`handler_error`.
+
+        One read handler per object; ``callback=None`` removes it.
+        """
+        self._set_hook(ref, fc, callback, False)
+
+    def on_connection(self, callback: Optional[ConnectionHandler]) -> None:
+        """Call ``callback(connection: ClientConnection, connected: bool)`` when a
+        client connects (``True``, TCP connection accepted) and when it goes
+        (``False``). Runs on the server's event thread, in order.
+        ``callback=None`` removes every connection callback."""
+        if callback is None:
+            self._core.conn_callbacks.clear()
+            return
+        if not callable(callback):
+            raise TypeError("the callback must be callable")
+        self._core.conn_callbacks.append(callback)
+        self._core.track_connections()
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _ascii(s: Any, what: str) -> bytes:
+    if not isinstance(s, str):
+        raise TypeError(f"{what} must be a str, got {type(s).__name__}")
+    try:
+        b = s.encode("ascii")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(f"{what} must be ASCII", IedClientError.USER_PROVIDED_INVALID_ARGUMENT) from None
+    if b"\x00" in b:
+        raise InvalidArgumentError(f"{what} contains NUL", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return b
+
+
+def _ref_bytes(ref: str) -> bytes:
+    b = ref.encode("utf-8")
+    if b"\x00" in b:
+        raise InvalidArgumentError("the reference contains NUL", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return b
+
+
+def _fc_txt(fc: int) -> str:
+    try:
+        f = FunctionalConstraint(fc)
+    except ValueError:
+        return ""
+    return "" if f in (FunctionalConstraint.NONE, FunctionalConstraint.ALL) else f" [{f.name}]"
+
+
+def _positive(n: Any, what: str) -> int:
+    v = int(n)
+    if v <= 0:
+        raise InvalidArgumentError(f"{what} must be positive", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return v
+
+
+def _ms(seconds: Any, what: str) -> int:
+    s = float(seconds)
+    if not 0 <= s <= 4_000_000:
+        raise InvalidArgumentError(f"{what} must be 0..4000000 s", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return int(round(s * 1000))
+

@@ -1,0 +1,321 @@
+"""The ``py61850`` command: demo, serve, browse, read, write.
+
+``demo`` and ``serve`` run as real child processes (``python -m py61850``, the same
+code as the installed ``py61850`` script); browse/read/write run in process
+(``py61850.cli.main``) against an in-process server.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import py61850
+from peers.process import DEFAULT_SCL
+from py61850 import cli
+from py61850.client import BitString, FunctionalConstraint as FC, IedConnection, MmsValue
+from py61850.server import IedServer
+
+UTC = dt.timezone.utc
+ANIN1 = "TESTGenericIO/GGIO1.AnIn1.mag.f"
+PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(py61850.__file__)))
+
+
+def child_env() -> dict[str, str]:
+    """Environment that makes a child import the same py61850 as this test process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([PKG_PARENT, *filter(None, [env.get("PYTHONPATH")])])
+    env.setdefault("COLUMNS", "120")
+    return env
+
+
+def run_cli(*args: str, timeout: float = 30.0, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "py61850", *args], capture_output=True, text=True,
+                          timeout=timeout, env=child_env(), cwd=cwd)
+
+
+class ServeProcess:
+    """``py61850 serve ...`` in a child process; the port is read from its output."""
+
+    def __init__(self, *args: str, cwd) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "py61850", "serve", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=child_env(), cwd=cwd)
+        self.lines: list[str] = []
+        self.port = 0
+        deadline = time.monotonic() + 20
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if line.startswith("listening on"):
+                self.port = int(line.split()[2].rsplit(":", 1)[1])
+                return
+        self.proc.kill()
+        raise AssertionError(f"serve did not start: {self.lines} {self.proc.stderr.read() if self.proc.stderr else ''}")
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, "".join(self.lines) + out, err
+
+
+# ------------------------------------------------------------------ demo
+
+
+def test_demo_runs_the_tour_fast_and_exits_0(tmp_path):
+    t0 = time.monotonic()
+    res = run_cli("demo", cwd=tmp_path)
+    elapsed = time.monotonic() - t0
+    assert res.returncode == 0, res.stderr
+    assert elapsed < 5.0, f"demo took {elapsed:.1f} s"
+    out = res.stdout
+    for step in ("1. A simulated server", "2. Identify", "3. Browse", "4. Read typed values",
+                 "5. Write a setpoint and read it back", "6. The server refuses some writes"):
+        assert step in out
+    assert "DemoFeeder" in out  # identify
+    assert "DEMOMeas" in out and "MMXU1" in out and "PhV" in out  # browse
+    assert "FLOAT32" in out and "BOOLEAN" in out and "good" in out  # typed reads, quality
+    assert "read back 42.5" in out
+    assert "OBJECT_VALUE_INVALID" in out and "ACCESS_DENIED" in out
+    assert "Traceback" not in res.stderr
+
+
+def test_demo_in_process(capsys):
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "read back 42.5" in out and "done in" in out
+
+
+def test_version_and_usage(tmp_path):
+    res = run_cli("--version", cwd=tmp_path)
+    assert res.returncode == 0 and py61850.__version__ in res.stdout
+    res = run_cli(cwd=tmp_path)
+    assert res.returncode == 2 and "COMMAND" in res.stderr
+    res = run_cli("read", cwd=tmp_path)
+    assert res.returncode == 2
+
+
+# ------------------------------------------------------------------ serve
+
+
+def test_serve_static_then_ctrl_c(tmp_path):
+    srv = ServeProcess(DEFAULT_SCL, "--port", "0", "--host", "127.0.0.1", cwd=tmp_path)
+    try:
+        assert "IED TEST" in "".join(srv.lines)
+        with IedConnection("127.0.0.1", srv.port) as c:
+            first = c.read_float(ANIN1, FC.MX)
+            time.sleep(0.3)
+            assert c.read_float(ANIN1, FC.MX) == first == 12.5  # nothing changes by itself
+            c.write_int32("TESTGenericIO/GGIO1.IntSet1.setVal", FC.SP, 9)
+            assert c.read_int32("TESTGenericIO/GGIO1.IntSet1.setVal", FC.SP) == 9
+    finally:
+        rc, out, err = srv.stop(signal.SIGINT)
+    assert rc == 0, err
+    assert "connected" in out and "disconnected" in out and out.rstrip().endswith("stopped")
+
+
+def test_serve_simulate_moves_values_and_sigterm(tmp_path):
+    srv = ServeProcess(DEFAULT_SCL, "--port", "0", "--host", "127.0.0.1", "--simulate", "--interval", "0.05",
+                       cwd=tmp_path)
+    try:
+        assert "simulating" in "".join(srv.lines)
+        with IedConnection("127.0.0.1", srv.port) as c:
+            floats = set()
+            toggles = set()
+            t_values = set()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and (len(floats) < 3 or len(toggles) < 2):
+                floats.add(c.read_float(ANIN1, FC.MX))
+                t_values.add(c.read_timestamp("TESTGenericIO/GGIO1.AnIn1.t", FC.MX).seconds)
+                toggles.add(tuple(c.read_boolean(f"TESTGenericIO/GGIO1.Ind{i}.stVal", FC.ST) for i in range(1, 5)))
+                time.sleep(0.05)
+            assert len(floats) >= 3, floats
+            assert len(toggles) >= 2, toggles
+            assert all(abs(v - 12.5) < 5 for v in floats)  # wanders around its initial value
+            assert max(t_values) > 1_700_000_000  # the time stamp follows
+    finally:
+        rc, out, err = srv.stop(signal.SIGTERM)
+    assert rc == 0, err
+
+
+def test_serve_errors(tmp_path):
+    res = run_cli("serve", str(tmp_path / "missing.icd"), "--port", "0", cwd=tmp_path)
+    assert res.returncode == 1 and "missing.icd" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("serve", DEFAULT_SCL, "--ied", "NOPE", "--port", "0", cwd=tmp_path)
+    assert res.returncode == 1 and "NOPE" in res.stderr
+    bad = tmp_path / "bad.icd"
+    bad.write_text("<SCL><IED")
+    res = run_cli("serve", str(bad), "--port", "0", cwd=tmp_path)
+    assert res.returncode == 1 and "bad.icd" in res.stderr
+
+
+# ------------------------------------------------------------------ browse / read / write
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = IedServer.from_scl(DEFAULT_SCL)
+    srv.start(0, "127.0.0.1")
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def addr(server):
+    return f"127.0.0.1:{server.port}"
+
+
+def test_browse(addr, capsys):
+    assert cli.main(["browse", addr]) == 0
+    out = capsys.readouterr().out
+    assert "py61850 SimpleIO 1.0" in out
+    for name in ("TESTGenericIO", "TESTLD0", "GGIO1", "LLN0", "AnIn1", "SPCSO1", "TypST"):
+        assert name in out
+    assert "[MX]" not in out
+
+
+def test_browse_with_fcs_and_values(addr, capsys):
+    assert cli.main(["browse", addr, "--fcs", "--values"]) == 0
+    out = capsys.readouterr().out
+    assert "AnIn1 MX" in out
+    assert "f [MX] FLOAT32 = 12.5" in out
+    assert "stVal [ST] BOOLEAN = true" in out
+    assert "q [MX] BITS13 = good" in out
+    assert "setVal [SP] INT32" in out
+    assert "ctlModel [CF] INT8 = 1" in out
+
+
+def test_read(addr, capsys):
+    assert cli.main(["read", addr, ANIN1, "MX"]) == 0
+    assert capsys.readouterr().out.strip() == f"{ANIN1} [MX] FLOAT32 = 12.5"
+    # FC found from the data directory
+    assert cli.main(["read", addr, ANIN1]) == 0
+    assert "= 12.5" in capsys.readouterr().out
+    # a data object: one tree per FC
+    assert cli.main(["read", addr, "TESTGenericIO/GGIO1.SPCSO1"]) == 0
+    out = capsys.readouterr().out
+    assert "[ST]" in out and "[CF]" in out and "stVal BOOLEAN = false" in out and "ctlModel INT8 = 1" in out
+    assert cli.main(["read", addr, "TESTLD0/GGIO2.TypST.oct64Val", "st"]) == 0
+    assert "0x" + b"st-octets".hex() in capsys.readouterr().out
+    assert cli.main(["read", addr, "TESTLD0/GGIO2.TypST.t", "ST"]) == 0
+    assert "2023-11-14T22:13:20.125Z" in capsys.readouterr().out
+
+
+def test_read_errors(addr, capsys):
+    assert cli.main(["read", addr, "TESTGenericIO/GGIO1.Nope.stVal"]) == 1
+    assert "no such object" in capsys.readouterr().err
+    assert cli.main(["read", addr, ANIN1, "ST"]) == 1
+    assert "OBJECT_DOES_NOT_EXIST" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ei:
+        cli.main(["read", addr, ANIN1, "XX"])
+    assert ei.value.code == 2
+    assert cli.main(["read", "127.0.0.1:1", ANIN1, "MX", "--timeout", "2"]) == 1
+    assert "connect" in capsys.readouterr().err
+
+
+WRITES = [
+    ("TESTGenericIO/GGIO1.IntSet1.setVal", "-17", -17),
+    ("TESTLD0/GGIO2.TypSP.int32uVal", "0x10", 16),
+    ("TESTLD0/GGIO2.TypSP.boolVal", "off", False),
+    ("TESTLD0/GGIO2.TypSP.flt64Val", "2.5e3", 2500.0),
+    ("TESTLD0/GGIO2.TypSP.vis64Val", "hello world", "hello world"),
+    ("TESTLD0/GGIO2.TypSP.uni255Val", "Grüße", "Grüße"),
+    ("TESTLD0/GGIO2.TypSP.oct64Val", "0a:0b:ff", b"\x0a\x0b\xff"),
+    ("TESTLD0/GGIO2.TypSP.dbposVal", "10", BitString.from_str("10")),
+    ("TESTLD0/GGIO2.TypSP.t", "2024-02-29T12:00:00.5Z", dt.datetime(2024, 2, 29, 12, 0, 0, 500000, tzinfo=UTC)),
+    ("TESTGenericIO/GGIO1.SetPt1.setMag", '{"f": 6.25}', [6.25]),
+]
+
+
+@pytest.mark.parametrize("ref,text,want", WRITES, ids=[w[0].rsplit(".", 1)[-1] for w in WRITES])
+def test_write_parses_values_by_type(server, addr, capsys, ref, text, want):
+    assert cli.main(["write", addr, ref, "SP", text]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("written")
+    assert server.get_value(ref, "SP") == want
+
+
+def test_write_errors(server, addr, capsys):
+    assert cli.main(["write", addr, "TESTGenericIO/GGIO1.Ind1.stVal", "ST", "false"]) == 1
+    assert "ACCESS_DENIED" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ei:
+        cli.main(["write", addr, "TESTGenericIO/GGIO1.IntSet1.setVal", "SP", "many"])
+    assert ei.value.code == 2
+    assert "INT32" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ei:
+        cli.main(["write", addr, "TESTLD0/GGIO2.TypSP.int8Val", "SP", "1000"])
+    assert ei.value.code == 2
+    assert server.get_value("TESTLD0/GGIO2.TypSP.boolVal", "SP") in (True, False)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_parse_address():
+    assert cli.parse_address("10.0.0.1") == ("10.0.0.1", 102)
+    assert cli.parse_address("ied.local:10102") == ("ied.local", 10102)
+    assert cli.parse_address("[::1]:5000") == ("::1", 5000)
+    assert cli.parse_address("[fe80::1]") == ("fe80::1", 102)
+    for bad in ("", "h:0", "h:x", "h:70000", "[::1"):
+        with pytest.raises(cli.UsageError):
+            cli.parse_address(bad)
+
+
+def test_format_value():
+    assert cli.format_value(MmsValue.boolean(True)) == "true"
+    assert cli.format_value(MmsValue.float32(0.1)) == "0.1"
+    assert cli.format_value(MmsValue.float64(0.1)) == "0.1"
+    assert cli.format_value(MmsValue.int32(-5)) == "-5"
+    assert cli.format_value(MmsValue.visible_string("x")) == "'x'"
+    assert cli.format_value(MmsValue.octet_string(b"\x01\xab")) == "0x01ab"
+    q = MmsValue.bit_string(BitString.from_str("0000000100000"))
+    assert cli.format_value(q, "q") == "oldData (0000000100000)"
+    assert cli.format_value(MmsValue.bit_string(BitString.from_str("1100000000000")), "q").startswith("questionable")
+    assert cli.format_value(MmsValue.bit_string(BitString.from_str("10"))) == "10"
+    t = MmsValue.utc_time(dt.datetime(2024, 1, 2, 3, 4, 5, 250000, tzinfo=UTC))
+    assert cli.format_value(t) == "2024-01-02T03:04:05.250Z"
+    s = MmsValue.structure([MmsValue.float32(1.5), MmsValue.boolean(False)])
+    assert cli.format_value(s) == "{1.5, false}"
+
+
+# ------------------------------------------------------------------ examples/
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def test_example_server_and_client_scripts(tmp_path):
+    proc = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "server_simple_io.py"), "--port", "0",
+                             "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=child_env(), cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on"), line + (proc.stderr.read() if proc.poll() is not None else "")
+        port = line.split()[2].rsplit(":", 1)[1]
+        res = subprocess.run([sys.executable, os.path.join(EXAMPLES, "client_read_write.py"), "--port", port],
+                             capture_output=True, text=True, timeout=30, env=child_env(), cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert "connected to py61850 SimpleIO 1.0" in res.stdout
+        assert "IntSet1.setVal 42 -> 43" in res.stdout
+        assert "IntSet1.setVal = 1000 refused: OBJECT_VALUE_INVALID" in res.stdout
+        assert "write refused: ACCESS_DENIED" in res.stdout
+        with IedConnection("127.0.0.1", int(port)) as c:
+            first = c.read_float(ANIN1, FC.MX)
+            time.sleep(0.7)
+            assert c.read_float(ANIN1, FC.MX) != first  # the sine wave moves
+            assert 0 <= c.read_float("TESTGenericIO/GGIO1.AnIn4.mag.f", FC.MX) < 60  # read handler
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "stopped" in out
+    assert "connected" in err  # the connection callback logs
