@@ -18,6 +18,10 @@ class BuildWithCMake(build_ext):
         subprocess.check_call(cfg)
         jobs = str(os.cpu_count() or 2)
         subprocess.check_call(["cmake", "--build", LIB_BUILD_DIR, "--target", "lib61850", "-j", jobs])
+        # the extension links the static library: relink whenever it changed
+        lib = os.path.join(LIB_BUILD_DIR, "lib61850.a")
+        for ext in self.extensions:
+            ext.depends = list(ext.depends or []) + [lib]
         super().run()
 
 

@@ -249,7 +249,9 @@ int i61_client_get_variable_spec(i61_client *c, const char *ref, int fc, i61_typ
 
 /* Reads. ref: "LD/LN.DO.DA" (optionally "DO(3).DA" for an array element);
  * FC as above. Typed reads convert with range checks; a server-side
- * DataAccessError comes back as the matching i61_err. */
+ * DataAccessError comes back as the matching i61_err, while a value of another
+ * MMS type than the reader expects (or one out of the reader's range) gives
+ * I61_ERR_UNEXPECTED_VALUE. */
 int i61_client_read_value(i61_client *c, const char *ref, int fc, i61_value **out);
 int i61_client_read_bool(i61_client *c, const char *ref, int fc, int *out);
 int i61_client_read_int64(i61_client *c, const char *ref, int fc, int64_t *out);

@@ -122,8 +122,8 @@ int i61_client_read_array_element(i61_client *c, const char *ref, int fc, uint32
 
 static int typed_fail(i61_client *c, const char *what, const i61_value *v, const char *want)
 {
-    return i61_client_error(c, I61_ERR_TYPE_INCONSISTENT, "%s: %s (got %s, expected %s)", what,
-                            i61_err_str(I61_ERR_TYPE_INCONSISTENT), type_name(i61_value_type(v)),
+    return i61_client_error(c, I61_ERR_UNEXPECTED_VALUE, "%s: %s (got %s, expected %s)", what,
+                            i61_err_str(I61_ERR_UNEXPECTED_VALUE), type_name(i61_value_type(v)),
                             want);
 }
 
@@ -171,9 +171,9 @@ int i61_client_read_int64(i61_client *c, const char *ref, int fc, int64_t *out)
         uint64_t u = 0;
         rc = i61_value_get_uint64(v, &u);
         if (rc == I61_OK && u > (uint64_t)INT64_MAX)
-            rc = i61_client_error(c, I61_ERR_TYPE_INCONSISTENT,
+            rc = i61_client_error(c, I61_ERR_UNEXPECTED_VALUE,
                                   "%s: %s (unsigned value %llu does not fit int64)", what,
-                                  i61_err_str(I61_ERR_TYPE_INCONSISTENT), (unsigned long long)u);
+                                  i61_err_str(I61_ERR_UNEXPECTED_VALUE), (unsigned long long)u);
         else if (rc == I61_OK)
             *out = (int64_t)u;
     } else {
@@ -199,9 +199,9 @@ int i61_client_read_uint64(i61_client *c, const char *ref, int fc, uint64_t *out
         int64_t s = 0;
         rc = i61_value_get_int64(v, &s);
         if (rc == I61_OK && s < 0)
-            rc = i61_client_error(c, I61_ERR_TYPE_INCONSISTENT,
+            rc = i61_client_error(c, I61_ERR_UNEXPECTED_VALUE,
                                   "%s: %s (negative integer %lld for uint64)", what,
-                                  i61_err_str(I61_ERR_TYPE_INCONSISTENT), (long long)s);
+                                  i61_err_str(I61_ERR_UNEXPECTED_VALUE), (long long)s);
         else if (rc == I61_OK)
             *out = (uint64_t)s;
     } else {
