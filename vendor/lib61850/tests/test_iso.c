@@ -63,6 +63,30 @@ static void test_cc_002(void)
     free(g);
 }
 
+/* A CC echoing two maximum-length TSELs (what a server does for a CR that
+ * carries them) fits its header buffer and decodes back: regression for a
+ * stack overflow of 4 octets in the connection TPDU writer. */
+static void test_cc_max_tsels(void)
+{
+    uint8_t calling[I61_TSEL_MAX], called[I61_TSEL_MAX];
+    memset(calling, 'A', sizeof calling);
+    memset(called, 'B', sizeof called);
+    i61_cotp_conn_params p = { 1, 1, 0, 0x0d, calling, sizeof calling, called, sizeof called };
+    i61_buf b;
+    i61_buf_init(&b);
+    T_EQ_INT(i61_cotp_write_cc(&b, &p), I61_OK);
+    T_EQ_INT(b.len, 4 + 7 + 3 + 2 * (2 + I61_TSEL_MAX));
+    i61_cotp_tpdu t;
+    T_EQ_INT(frame_tpdu(b.data, b.len, &t), I61_OK);
+    T_EQ_INT(t.code, I61_COTP_CC);
+    T_EQ_MEM(t.calling_tsel, t.calling_tsel_len, calling, sizeof calling);
+    T_EQ_MEM(t.called_tsel, t.called_tsel_len, called, sizeof called);
+    i61_buf_reset(&b);
+    T_EQ_INT(i61_cotp_write_cr(&b, &p), I61_OK);
+    T_EQ_INT(b.len, 4 + 7 + 3 + 2 * (2 + I61_TSEL_MAX));
+    i61_buf_free(&b);
+}
+
 static void test_dr_er(void)
 {
     i61_buf b;
@@ -738,7 +762,7 @@ static void test_truncated_and_garbage(void)
     T_EQ_INT(decode_everything(z, sizeof z), 0);
 }
 
-T_MAIN(T_CASE(test_cr_001), T_CASE(test_cc_002), T_CASE(test_dr_er), T_CASE(test_tpkt),
+T_MAIN(T_CASE(test_cr_001), T_CASE(test_cc_002), T_CASE(test_cc_max_tsels), T_CASE(test_dr_er), T_CASE(test_tpkt),
        T_CASE(test_connect_003), T_CASE(test_accept_004), T_CASE(test_conclude_134_135),
        T_CASE(test_release_136_137), T_CASE(test_abort_138), T_CASE(test_reassembly_155_156),
        T_CASE(test_session_forms), T_CASE(test_cpr_and_rejecting_aare), T_CASE(test_other_context_ids), T_CASE(test_aarq_password),

@@ -167,8 +167,11 @@ static int i61_cotp_write_conn(i61_buf *b, uint8_t code, const i61_cotp_conn_par
         (p->called_tsel && p->called_tsel_len > I61_TSEL_MAX) ||
         (p->tpdu_size_code && i61_cotp_size_from_code(p->tpdu_size_code) == 0))
         return I61_ERR_INVALID_ARGUMENT;
-    uint8_t h[7 + 3 + 2 * (2 + I61_TSEL_MAX)];
-    size_t n = 4;                      /* TPKT header written last */
+    /* TPKT header + LI + fixed part (6) + TPDU size (3) + two TSEL parameters */
+    uint8_t h[I61_TPKT_HDR + 7 + 3 + 2 * (2 + I61_TSEL_MAX)];
+    _Static_assert(I61_TPKT_HDR + 7 + 3 + 2 * (2 + I61_TSEL_MAX) - I61_TPKT_HDR - 1 <= 254,
+                   "COTP connection header must fit the one-octet LI");
+    size_t n = I61_TPKT_HDR;           /* TPKT header written last */
     h[n++] = 0;                        /* LI, patched below */
     h[n++] = code;
     h[n++] = (uint8_t)(p->dst_ref >> 8);
