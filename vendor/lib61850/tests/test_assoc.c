@@ -2,7 +2,10 @@
  * a thread of this test: set-up with golden 002/004, Identify round trip with
  * golden 005/006, release (134-137), and the failure paths: refused port,
  * silent server, garbage, close mid-request, COTP DR, AARE rejection, oversized
- * frame, peer abort, late answers, concurrent requests, segmented responses. */
+ * frame, peer abort, late answers, concurrent requests, segmented responses;
+ * and the "direct receive" of a sequential request on the caller's thread:
+ * reports around it still handled on the I/O thread, in order, before the
+ * answer is returned; abort and free from another thread while it waits. */
 #include "t.h"
 #include "client/assoc.h"
 #include "iso/iso_conn.h"
@@ -38,6 +41,7 @@ enum script {
     S_CLOSE_AFTER_SETUP, /* closes right after the association is accepted */
     S_NOREAD,          /* small receive buffer, stops reading until the test says go, then echoes */
     S_HUGE,            /* answers with a TSDU larger than any receive bound (9 full DTs) */
+    S_REPORTS,         /* per request: report, echo answer, 30 ms pause, report */
 };
 
 typedef struct srv {
@@ -119,13 +123,12 @@ static int is_identify(const uint8_t *pdu, size_t len)
     return len == sizeof id && memcmp(pdu, id, len) == 0;
 }
 
-static int serve_inner(srv *s, int fd, i61_cotp_reasm *reasm)
+static int serve_inner(srv *s, int fd, i61_cotp_reasm *reasm, uint8_t *buf)
 {
-    static uint8_t buf[70000];
     uint8_t late[64];
     size_t late_len = 0;
     for (;;) {
-        int n = read_frame(fd, buf, sizeof buf, 5000);
+        int n = read_frame(fd, buf, 70000, 5000);
         if (n < 0)
             return 0;
         i61_cotp_tpdu t;
@@ -246,6 +249,18 @@ static int serve_inner(srv *s, int fd, i61_cotp_reasm *reasm)
             continue;
         case S_HOLD:
             continue;
+        case S_REPORTS: {
+            send_golden(fd, "065_report_urcb_dchg", 0);
+            uint8_t *r = malloc(pl);
+            memcpy(r, pdu, pl);
+            r[0] = 0xa1;
+            send_pdu(fd, r, pl, 0);
+            free(r);
+            struct timespec pause = { 0, 30000000L };
+            nanosleep(&pause, NULL);
+            send_golden(fd, "065_report_urcb_dchg", 0);
+            continue;
+        }
         case S_LATE:
             if (nreq == 1 && pl <= sizeof late) {
                 memcpy(late, pdu, pl);               /* answered later */
@@ -278,7 +293,9 @@ static int serve(srv *s, int fd)
 {
     i61_cotp_reasm r;
     i61_cotp_reasm_init(&r, 70000);
-    int rc = serve_inner(s, fd, &r);
+    uint8_t *buf = malloc(70000);                /* one per server thread */
+    int rc = buf ? serve_inner(s, fd, &r, buf) : 0;
+    free(buf);
     i61_cotp_reasm_free(&r);
     return rc;
 }
@@ -572,6 +589,10 @@ static void test_broken_peers(void)
         i61_buf_free(&resp);
         i61_assoc_free(a);
         srv_stop(&s);
+        int closed = 0;
+        for (int i = 0; i < r.n; i++)
+            closed += r.states[i] == I61_STATE_CLOSED;
+        T_EQ_INT(closed, 1);                     /* the drop is notified once */
         rec_free(&r);
     }
 }
@@ -948,6 +969,138 @@ static void test_report_and_server_request(void)
     pthread_cond_destroy(&u.cv);
 }
 
+/* Reports arriving while a sequential request waits: the caller receives the
+ * answer itself, but the handler still runs on the I/O thread, the report
+ * sent before the answer has been handled when the request returns, and a
+ * report arriving when nothing is pending is still received. */
+typedef struct rcap {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t caller;
+    int n;
+    int on_caller;
+    int bad;
+} rcap;
+
+static void on_report_thread(void *ud, const uint8_t *pdu, size_t len)
+{
+    rcap *c = ud;
+    pthread_mutex_lock(&c->mu);
+    c->n++;
+    if (pthread_equal(pthread_self(), c->caller))
+        c->on_caller++;
+    if (len < 2 || pdu[0] != 0xa3)
+        c->bad++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void test_reports_around_sequential_requests(void)
+{
+    srv s;
+    srv_start(&s, S_REPORTS, 0);
+    rcap c;
+    memset(&c, 0, sizeof c);
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    c.caller = pthread_self();
+    i61_assoc *a = i61_assoc_new();
+    i61_assoc_set_unconfirmed_handler(a, on_report_thread, &c);
+    i61_assoc_params p = params(3000);
+    T_EQ_INT(i61_assoc_connect(a, "127.0.0.1", s.port, &p), I61_OK);
+    i61_buf resp;
+    i61_buf_init(&resp);
+    for (int k = 0; k < 5; k++) {
+        uint8_t pdu[] = { 0xa0, 0x06, 0x02, 0x01, (uint8_t)(40 + k), 0x80, 0x01, 0x00 };
+        i61_buf_reset(&resp);
+        T_EQ_INT(i61_assoc_request(a, (uint32_t)(40 + k), pdu, sizeof pdu, 2000, &resp), I61_OK);
+        T_EQ_INT(resp.len, sizeof pdu);
+        T_EQ_INT(resp.data[0], 0xa1);
+        T_EQ_INT(resp.data[4], 40 + k);
+        /* the report after the previous answer and the one before this answer */
+        pthread_mutex_lock(&c.mu);
+        T_EQ_INT(c.n, 2 * k + 1);
+        pthread_mutex_unlock(&c.mu);
+    }
+    /* the last report comes while nothing is pending: the I/O thread reads it */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 2;
+    pthread_mutex_lock(&c.mu);
+    while (c.n < 10 && pthread_cond_timedwait(&c.cv, &c.mu, &ts) == 0) {
+    }
+    T_EQ_INT(c.n, 10);
+    T_EQ_INT(c.on_caller, 0);
+    T_EQ_INT(c.bad, 0);
+    pthread_mutex_unlock(&c.mu);
+    T_EQ_INT(i61_assoc_state(a), I61_STATE_CONNECTED);
+    T_EQ_INT(i61_assoc_release(a, 2000), I61_OK);
+    i61_buf_free(&resp);
+    i61_assoc_free(a);
+    srv_stop(&s);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
+}
+
+/* Abort, and free, from another thread while a sequential request waits for
+ * an answer that never comes: the request ends at once with CONNECTION_LOST
+ * (not at its timeout), nothing is used after the free (ASan). */
+typedef struct bgreq {
+    i61_assoc *a;
+    int rc;
+    uint64_t ms;
+} bgreq;
+
+static void *bgreq_main(void *arg)
+{
+    bgreq *q = arg;
+    uint8_t pdu[] = { 0xa0, 0x06, 0x02, 0x01, 0x07, 0x80, 0x01, 0x00 };
+    i61_buf resp;
+    i61_buf_init(&resp);
+    uint64_t t0 = now_ms();
+    q->rc = i61_assoc_request(q->a, 7, pdu, sizeof pdu, 5000, &resp);
+    q->ms = now_ms() - t0;
+    i61_buf_free(&resp);
+    return NULL;
+}
+
+static void test_abort_and_free_while_waiting(void)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        srv s;
+        rec r;
+        rec_init(&r);
+        srv_start(&s, S_HOLD, 0);
+        i61_assoc *a = connect_to(&s, &r, I61_OK);
+        bgreq q = { a, -1, 0 };
+        pthread_t th;
+        pthread_create(&th, NULL, bgreq_main, &q);
+        /* wait until the server has the request: the caller is then waiting */
+        for (int i = 0; i < 200 && __atomic_load_n(&s.requests, __ATOMIC_SEQ_CST) == 0; i++) {
+            struct timespec d = { 0, 10000000L };
+            nanosleep(&d, NULL);
+        }
+        T_EQ_INT(__atomic_load_n(&s.requests, __ATOMIC_SEQ_CST), 1);
+        struct timespec d = { 0, 20000000L };
+        nanosleep(&d, NULL);
+        if (mode == 0) {
+            T_EQ_INT(i61_assoc_abort(a), I61_OK);
+            pthread_join(th, NULL);
+            T_EQ_INT(i61_assoc_state(a), I61_STATE_CLOSED);
+            T_CHECK(rec_wait_last(&r, I61_STATE_CLOSED, 1000));
+            i61_assoc_free(a);
+        } else {
+            i61_assoc_free(a);                   /* the request is still in progress */
+            pthread_join(th, NULL);
+        }
+        T_EQ_INT(q.rc, I61_ERR_CONNECTION_LOST);
+        T_CHECK(q.ms < 2000);
+        srv_stop(&s);
+        T_CHECK(s.got_abort);
+        rec_free(&r);
+    }
+}
+
 /* i61_assoc_free from inside the state handler (on the I/O thread). */
 typedef struct self_free {
     i61_assoc *a;
@@ -968,17 +1121,28 @@ static void on_state_free(void *ud, int s)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* The handler's results, checked on the main thread (the harness counters are
+ * not thread safe). */
+typedef struct blk {
+    i61_assoc *a;
+    int rc_req;
+    int rc_rel;
+    int ran;
+} blk;
+
 static void on_state_block(void *ud, int s)
 {
-    i61_assoc *a = ud;
+    blk *k = ud;
     if (s == I61_STATE_CONNECTED) {
         /* blocking calls from a handler are refused instead of deadlocking */
         i61_buf b;
         i61_buf_init(&b);
-        T_EQ_INT(i61_assoc_request(a, 5, (const uint8_t *)"\xa0\x03\x02\x01\x05", 5, 100, &b),
-                 I61_ERR_INVALID_ARGUMENT);
-        T_EQ_INT(i61_assoc_release(a, 100), I61_ERR_INVALID_ARGUMENT);
+        int r1 = i61_assoc_request(k->a, 5, (const uint8_t *)"\xa0\x03\x02\x01\x05", 5, 100, &b);
+        int r2 = i61_assoc_release(k->a, 100);
         i61_buf_free(&b);
+        __atomic_store_n(&k->rc_req, r1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&k->rc_rel, r2, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&k->ran, 1, __ATOMIC_SEQ_CST);
     }
 }
 
@@ -1016,11 +1180,19 @@ static void test_free_in_handler(void)
     /* blocking calls inside a handler; free of a live association from a caller */
     srv_start(&s, S_NORMAL, 0);
     i61_assoc *a = i61_assoc_new();
-    i61_assoc_set_state_handler(a, on_state_block, a);
+    blk k = { a, 0, 0, 0 };
+    i61_assoc_set_state_handler(a, on_state_block, &k);
     T_EQ_INT(i61_assoc_connect(a, "127.0.0.1", s.port, NULL), I61_OK);
     i61_buf_init(&resp);
     T_EQ_INT(identify(a, &resp), I61_OK);
     i61_buf_free(&resp);
+    for (int i = 0; i < 200 && !__atomic_load_n(&k.ran, __ATOMIC_SEQ_CST); i++) {
+        struct timespec d = { 0, 10000000L };
+        nanosleep(&d, NULL);
+    }
+    T_CHECK(__atomic_load_n(&k.ran, __ATOMIC_SEQ_CST));
+    T_EQ_INT(__atomic_load_n(&k.rc_req, __ATOMIC_SEQ_CST), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(__atomic_load_n(&k.rc_rel, __ATOMIC_SEQ_CST), I61_ERR_INVALID_ARGUMENT);
     i61_assoc_free(a);                           /* live: aborts */
     srv_stop(&s);
     T_CHECK(s.got_abort);
@@ -1155,5 +1327,6 @@ static void test_loop_timers(void)
 T_MAIN(T_CASE(test_connect_identify_release), T_CASE(test_refused_port), T_CASE(test_silent_server_timeout),
        T_CASE(test_rejections), T_CASE(test_broken_peers), T_CASE(test_late_answer_dropped),
        T_CASE(test_segmented_response), T_CASE(test_concurrent_requests), T_CASE(test_outstanding_limit), T_CASE(test_send_queue_and_large_pdus),
-       T_CASE(test_report_and_server_request), T_CASE(test_free_in_handler),
+       T_CASE(test_report_and_server_request), T_CASE(test_reports_around_sequential_requests),
+       T_CASE(test_abort_and_free_while_waiting), T_CASE(test_free_in_handler),
        T_CASE(test_independent_associations), T_CASE(test_loop_timers))

@@ -3,26 +3,53 @@
  *
  * Threads:
  *  - callers send from their own thread under send_mu (non-blocking; what the
- *    socket does not take is queued and flushed by the I/O thread on EPOLLOUT)
- *    and wait on their own condition variable (CLOCK_MONOTONIC) for the answer;
+ *    socket does not take is queued and flushed by the I/O thread on EPOLLOUT);
  *  - the I/O thread receives, reassembles TPKT and COTP, decodes the upper
  *    layers in place, matches responses to waiters by invoke id, drives the
- *    connection set-up after the TCP connect, and calls the handlers with no
- *    lock held (state changes go through a task so that they are delivered in
- *    order, once each).
+ *    connection set-up after the TCP connect, and calls the handlers (state
+ *    changes go through a task so that they are delivered in order, once each);
+ *  - "direct receive": a caller whose request is the only one pending (the
+ *    sequential case) receives the answer on its own thread instead of waiting
+ *    for two thread hand-offs. It takes rx_mu, takes the socket's read interest
+ *    away from the loop, sends, poll()s the socket itself and runs the same
+ *    receive path as the I/O thread until its answer (or the loss of the
+ *    connection, or its timeout) has come, then gives the read interest back
+ *    (level-triggered: whatever arrived after is picked up by the I/O thread)
+ *    and releases rx_mu. Answers to other waiters are matched as usual;
+ *    unconfirmed PDUs and peer requests are copied to a queue that the I/O
+ *    thread delivers (so handlers still run only on the I/O thread, in order),
+ *    and the caller then hands the rest of its wait over to the I/O thread.
+ *    Other callers (one request already pending) wait on their own condition
+ *    variable (CLOCK_MONOTONIC) as before.
  *
- * Locks: mu (state, waiters, handlers, negotiated values) and send_mu (socket
- * for writing, output queue, epoll interest) are never held together, and
- * neither is held while calling into the loop in a way that waits for it
- * (i61_io_del, i61_loop_sync) or while calling a handler.
+ * Locks: rx_mu (receive buffer, reassembly, parsing, the deferred-PDU
+ * delivery) is held by whoever receives: the I/O thread takes it with
+ * trylock only (when a caller holds it, the socket is disarmed or about to be
+ * re-armed, so the loop gets the event again later), callers with trylock too
+ * (failing that they wait the queued way), connect with a plain lock. It may be
+ * held while taking mu or send_mu and while calling i61_io_del (which never
+ * waits for a callback blocked on rx_mu, thanks to the trylock). mu (state,
+ * waiters, handlers, negotiated values, deferred queue, users) and send_mu
+ * (socket for writing, output queue, epoll interest, direct flag) are never
+ * held together, and neither is held while calling into the loop in a way that
+ * waits for it (i61_io_del, i61_loop_sync) or while calling a handler.
+ *
+ * Lifetime: every caller inside i61_assoc_request counts as a user; free
+ * waits until the users have left (or, from the I/O thread, lets the last
+ * user post the destruction), so a request interrupted by free never touches
+ * released memory. While a direct receiver may be polling the socket, closing
+ * it is deferred to that receiver (the closer only shuts it down to wake it),
+ * so the descriptor number is never reused under its feet.
  */
 #include "assoc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,11 +80,21 @@ typedef struct i61_waiter {
     struct i61_waiter *next;
 } i61_waiter;
 
+/* An unconfirmed PDU or peer request received by a direct receiver, waiting
+ * for the I/O thread to deliver it. */
+typedef struct i61_assoc_dpdu {
+    struct i61_assoc_dpdu *next;
+    uint32_t gen;                       /* connection it came from */
+    size_t len;
+    uint8_t pdu[];
+} i61_assoc_dpdu;
+
 struct i61_assoc {
     pthread_mutex_t mu;
     pthread_cond_t cv;                  /* connect / conclude / release waits */
     pthread_condattr_t cattr;           /* CLOCK_MONOTONIC, shared by the waiters' conds */
     pthread_mutex_t send_mu;
+    pthread_mutex_t rx_mu;              /* receive side, see the top of this file */
     i61_loop *loop;
 
     /* --- mu --- */
@@ -82,8 +119,15 @@ struct i61_assoc {
     int nq[I61_ASSOC_NQ];
     unsigned nq_head, nq_len;
     int freeing;
+    int users;                          /* callers inside i61_assoc_request */
+    int destroy_pending;                /* free ran on the I/O thread while users > 0 */
+    i61_assoc_dpdu *dq_head, *dq_tail;  /* deferred unconfirmed PDUs / peer requests */
+    uint64_t dq_seq;                    /* PDUs ever deferred */
+    uint64_t dq_done;                   /* ... and delivered (handler returned) */
+    int dq_waiters;                     /* callers waiting for dq_done (on cv) */
     i61_task notify_task;
     i61_task free_task;
+    i61_task deliver_task;
 
     /* --- send_mu --- */
     int fd;
@@ -91,6 +135,13 @@ struct i61_assoc {
     int want_write;
     i61_buf outq;
     size_t outq_off;
+    uint32_t interest;                  /* what the loop currently watches */
+    int direct;                         /* a caller receives directly: no read interest */
+    int direct_fd;                      /* socket closed during a direct receive, closed by it */
+
+    /* --- rx_mu --- */
+    int rx_direct;                      /* the holder of rx_mu is a direct receiver */
+    int rx_deferred;                    /* it queued PDUs for the I/O thread */
 
     /* --- I/O thread (prepared by connect before the socket is registered) --- */
     int rfd;
@@ -168,6 +219,11 @@ static void i61_assoc_notify(void *arg)
 static void i61_assoc_destroy(i61_assoc *a)
 {
     i61_loop *l = a->loop;
+    while (a->dq_head) {
+        i61_assoc_dpdu *d = a->dq_head;
+        a->dq_head = d->next;
+        free(d);
+    }
     i61_buf_free(&a->outq);
     i61_buf_free(&a->setup_cr);
     i61_buf_free(&a->setup_cn);
@@ -177,17 +233,44 @@ static void i61_assoc_destroy(i61_assoc *a)
     pthread_condattr_destroy(&a->cattr);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->send_mu);
+    pthread_mutex_destroy(&a->rx_mu);
     free(a);
     i61_loop_release(l);
 }
 
+/* I/O thread: the free (from a handler) or the last user leaving it. */
 static void i61_assoc_free_task(void *arg)
 {
-    i61_assoc_destroy(arg);
+    i61_assoc *a = arg;
+    pthread_mutex_lock(&a->mu);
+    if (a->users > 0) {
+        a->destroy_pending = 1;                  /* the last user posts this task again */
+        pthread_mutex_unlock(&a->mu);
+        return;
+    }
+    pthread_mutex_unlock(&a->mu);
+    i61_assoc_destroy(a);
 }
 
-/* Closes the socket (any thread, no lock held). After it returns on another
- * thread, the I/O thread no longer runs this connection's callback. */
+/* send_mu held: makes the loop's interest match want_write and direct.
+ * 0, or -1 when epoll refused the change. */
+static int i61_assoc_apply_interest(i61_assoc *a)
+{
+    if (!a->io)
+        return 0;
+    uint32_t want = (a->direct ? 0u : I61_IO_READ) | (a->want_write ? I61_IO_WRITE : 0u);
+    if (want == a->interest)
+        return 0;
+    if (i61_io_set_interest(a->io, want) != 0)
+        return -1;
+    a->interest = want;
+    return 0;
+}
+
+/* Closes the socket (any thread, no lock but possibly rx_mu held). After it
+ * returns on another thread, the I/O thread no longer runs this connection's
+ * callback. During a direct receive the descriptor is only shut down (which
+ * wakes the receiver's poll) and the receiver closes it when it finishes. */
 static void i61_assoc_close_socket(i61_assoc *a)
 {
     pthread_mutex_lock(&a->send_mu);
@@ -196,12 +279,23 @@ static void i61_assoc_close_socket(i61_assoc *a)
     a->fd = -1;
     a->io = NULL;
     a->want_write = 0;
+    a->interest = 0;
     i61_buf_reset(&a->outq);
     a->outq_off = 0;
     atomic_fetch_add(&a->gen, 1);
+    int shut = fd >= 0 && a->direct;
     pthread_mutex_unlock(&a->send_mu);
     if (io)
-        i61_io_del(io);
+        i61_io_del(io);                          /* before anyone closes fd (number reuse) */
+    if (shut) {
+        shutdown(fd, SHUT_RDWR);                 /* wakes the receiver's poll */
+        pthread_mutex_lock(&a->send_mu);
+        if (a->direct) {
+            a->direct_fd = fd;                   /* still polling it: it closes it */
+            fd = -1;
+        }
+        pthread_mutex_unlock(&a->send_mu);
+    }
     if (fd >= 0)
         close(fd);
 }
@@ -300,9 +394,9 @@ static int i61_assoc_sendv(i61_assoc *a, const struct iovec *iov, int n)
             pthread_mutex_unlock(&a->send_mu);
             return I61_ERR_CONNECTION_LOST;
         }
-        if (!a->want_write && a->io) {
-            i61_io_set_interest(a->io, I61_IO_READ | I61_IO_WRITE);
+        if (!a->want_write) {
             a->want_write = 1;
+            i61_assoc_apply_interest(a);
         }
     }
     pthread_mutex_unlock(&a->send_mu);
@@ -328,9 +422,9 @@ static int i61_assoc_flush(i61_assoc *a)
     if (!failed && a->outq_off == a->outq.len) {
         i61_buf_reset(&a->outq);
         a->outq_off = 0;
-        if (a->want_write && a->io) {
-            i61_io_set_interest(a->io, I61_IO_READ);
+        if (a->want_write) {
             a->want_write = 0;
+            i61_assoc_apply_interest(a);
         }
     }
     pthread_mutex_unlock(&a->send_mu);
@@ -410,7 +504,95 @@ static void i61_assoc_reject_request(i61_assoc *a, const uint8_t *pdu, size_t le
     i61_buf_free(&b);
 }
 
-/* A complete MMS PDU from the peer (I/O thread). */
+/* An unconfirmed PDU (a3) or a peer request (a0): calls the handler (I/O
+ * thread, no lock but rx_mu held). gen: the connection it came from. */
+static void i61_assoc_unsolicited(i61_assoc *a, const uint8_t *pdu, size_t len, uint32_t gen)
+{
+    pthread_mutex_lock(&a->mu);
+    i61_unconfirmed_handler ucb = a->freeing ? NULL : a->ucb;
+    void *uud = a->uud;
+    i61_indication_handler icb = a->freeing ? NULL : a->icb;
+    void *iud = a->iud;
+    pthread_mutex_unlock(&a->mu);
+    if (pdu[0] == 0xa3) {
+        if (ucb)
+            ucb(uud, pdu, len);
+    } else if (icb) {
+        icb(iud, pdu, len);
+    } else if (atomic_load(&a->gen) == gen) {
+        i61_assoc_reject_request(a, pdu, len);
+    }
+}
+
+/* I/O thread (rx_mu held): delivers what direct receivers queued, in order. */
+static void i61_assoc_deliver(i61_assoc *a)
+{
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        i61_assoc_dpdu *d = a->dq_head;
+        if (d) {
+            a->dq_head = d->next;
+            if (!a->dq_head)
+                a->dq_tail = NULL;
+        }
+        pthread_mutex_unlock(&a->mu);
+        if (!d)
+            return;
+        i61_assoc_unsolicited(a, d->pdu, d->len, d->gen);
+        free(d);
+        pthread_mutex_lock(&a->mu);
+        a->dq_done++;
+        if (a->dq_waiters)
+            pthread_cond_broadcast(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+/* Releases rx_mu; posts the delivery when PDUs are waiting for it. */
+static void i61_assoc_rx_unlock(i61_assoc *a)
+{
+    pthread_mutex_unlock(&a->rx_mu);
+    pthread_mutex_lock(&a->mu);
+    if (a->dq_head)
+        i61_loop_post(a->loop, &a->deliver_task);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void i61_assoc_deliver_task(void *arg)
+{
+    i61_assoc *a = arg;
+    /* busy: on_io delivers before it parses anything newer, and a direct
+     * receiver or connect posts this task again when it releases rx_mu */
+    if (pthread_mutex_trylock(&a->rx_mu) != 0)
+        return;
+    i61_assoc_deliver(a);
+    pthread_mutex_unlock(&a->rx_mu);
+}
+
+/* Direct receiver (rx_mu held): queues an unsolicited PDU for the I/O thread
+ * (the task is posted once rx_mu is released). 0, or -1 when out of memory. */
+static int i61_assoc_defer(i61_assoc *a, const uint8_t *pdu, size_t len)
+{
+    i61_assoc_dpdu *d = malloc(sizeof *d + len);
+    if (!d)
+        return -1;
+    d->next = NULL;
+    d->gen = atomic_load(&a->gen);
+    d->len = len;
+    memcpy(d->pdu, pdu, len);
+    pthread_mutex_lock(&a->mu);
+    if (a->dq_tail)
+        a->dq_tail->next = d;
+    else
+        a->dq_head = d;
+    a->dq_tail = d;
+    a->dq_seq++;
+    pthread_mutex_unlock(&a->mu);
+    a->rx_deferred = 1;
+    return 0;
+}
+
+/* A complete MMS PDU from the peer (rx_mu held: I/O thread or direct receiver). */
 static void i61_assoc_mms(i61_assoc *a, const uint8_t *pdu, size_t len)
 {
     if (len < 2) {
@@ -445,26 +627,13 @@ static void i61_assoc_mms(i61_assoc *a, const uint8_t *pdu, size_t len)
         pthread_mutex_unlock(&a->mu);           /* no waiter: a late answer, dropped */
         return;
     }
-    case 0xa3: {
-        pthread_mutex_lock(&a->mu);
-        i61_unconfirmed_handler cb = a->freeing ? NULL : a->ucb;
-        void *ud = a->uud;
-        pthread_mutex_unlock(&a->mu);
-        if (cb)
-            cb(ud, pdu, len);
+    case 0xa3:
+    case 0xa0:
+        if (!a->rx_direct)
+            i61_assoc_unsolicited(a, pdu, len, atomic_load(&a->gen));
+        else if (i61_assoc_defer(a, pdu, len) != 0)
+            i61_assoc_drop(a, I61_ERR_CONNECTION_LOST, "out of memory");
         return;
-    }
-    case 0xa0: {
-        pthread_mutex_lock(&a->mu);
-        i61_indication_handler cb = a->freeing ? NULL : a->icb;
-        void *ud = a->iud;
-        pthread_mutex_unlock(&a->mu);
-        if (cb)
-            cb(ud, pdu, len);
-        else
-            i61_assoc_reject_request(a, pdu, len);
-        return;
-    }
     case 0x8c:
     case 0xad:
         pthread_mutex_lock(&a->mu);
@@ -734,10 +903,8 @@ static void i61_assoc_on_io(void *ud, uint32_t ev)
         if (!atomic_compare_exchange_strong(&a->phase, &expect, PH_COTP))
             return;
         pthread_mutex_lock(&a->send_mu);
-        if (a->io) {
-            i61_io_set_interest(a->io, I61_IO_READ);
-            a->want_write = 0;
-        }
+        a->want_write = 0;
+        i61_assoc_apply_interest(a);
         pthread_mutex_unlock(&a->send_mu);
         struct iovec iov = { a->setup_cr.data, a->setup_cr.len };
         if (i61_assoc_sendv(a, &iov, 1) != I61_OK)
@@ -752,8 +919,16 @@ static void i61_assoc_on_io(void *ud, uint32_t ev)
         if (atomic_load(&a->gen) != g)
             return;
     }
-    if (ev & (I61_IO_READ | I61_IO_HUP))
-        i61_assoc_receive(a, g);
+    if (ev & (I61_IO_READ | I61_IO_HUP)) {
+        /* busy: a caller receives directly and gives the read interest back
+         * when it is done (level-triggered: this event comes again if needed) */
+        if (pthread_mutex_trylock(&a->rx_mu) != 0)
+            return;
+        i61_assoc_deliver(a);                    /* older than anything still to be read */
+        if (atomic_load(&a->gen) == g)
+            i61_assoc_receive(a, g);
+        pthread_mutex_unlock(&a->rx_mu);
+    }
 }
 
 /* ------------------------------------------------------------ public API */
@@ -772,6 +947,7 @@ i61_assoc *i61_assoc_new(void)
     }
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->send_mu, NULL);
+    pthread_mutex_init(&a->rx_mu, NULL);
     pthread_condattr_init(&a->cattr);
     pthread_condattr_setclock(&a->cattr, CLOCK_MONOTONIC);
     pthread_cond_init(&a->cv, &a->cattr);
@@ -782,6 +958,9 @@ i61_assoc *i61_assoc_new(void)
     atomic_init(&a->next_invoke, 1);
     a->fd = -1;
     a->rfd = -1;
+    a->direct_fd = -1;
+    a->deliver_task.fn = i61_assoc_deliver_task;
+    a->deliver_task.arg = a;
     a->notify_task.fn = i61_assoc_notify;
     a->notify_task.arg = a;
     a->free_task.fn = i61_assoc_free_task;
@@ -901,13 +1080,16 @@ int i61_assoc_connect(i61_assoc *a, const char *host, int port, const i61_assoc_
             why = s == -ECONNREFUSED ? "TCP connection refused" : "TCP connect failed";
             continue;
         }
-        /* fresh receive state for the I/O thread */
+        /* fresh receive state for the I/O thread (a direct receiver of the
+         * previous connection may still be on its way out) */
+        pthread_mutex_lock(&a->rx_mu);
         a->rlen = 0;
         a->max_frame = I61_TPKT_HDR + I61_ASSOC_TPDU;
         atomic_store(&a->tpdu_size, I61_ASSOC_TPDU);
         i61_cotp_reasm_reset(&a->reasm);
         a->reasm.max = I61_ASSOC_SETUP_TSDU_MAX;
         a->rfd = fd;
+        i61_assoc_rx_unlock(a);
         pthread_mutex_lock(&a->mu);
         a->setup_done = 0;
         a->setup_err = I61_OK;
@@ -917,6 +1099,7 @@ int i61_assoc_connect(i61_assoc *a, const char *host, int port, const i61_assoc_
         pthread_mutex_lock(&a->send_mu);
         a->fd = fd;
         a->want_write = 1;
+        a->interest = I61_IO_WRITE;
         a->io = i61_io_add(a->loop, fd, I61_IO_WRITE, i61_assoc_on_io, a);
         int io_ok = a->io != NULL;
         pthread_mutex_unlock(&a->send_mu);
@@ -970,6 +1153,89 @@ uint32_t i61_assoc_next_invoke_id(i61_assoc *a)
     return atomic_fetch_add(&a->next_invoke, 1);
 }
 
+/* ------------------------------------------------------ direct receive */
+
+/* Caller thread: becomes the receiver of the connection if nobody else is
+ * (rx_mu free) and the loop stops watching the socket for reading. 1 with *g
+ * set (rx_mu then held), or 0 (wait the queued way). */
+static int i61_assoc_direct_begin(i61_assoc *a, uint32_t *g)
+{
+    if (pthread_mutex_trylock(&a->rx_mu) != 0)
+        return 0;
+    pthread_mutex_lock(&a->send_mu);
+    int ok = a->fd >= 0;
+    if (ok) {
+        a->direct = 1;
+        if (i61_assoc_apply_interest(a) != 0) {
+            a->direct = 0;                       /* unchanged: the loop still reads */
+            ok = 0;
+        }
+    }
+    *g = atomic_load(&a->gen);
+    pthread_mutex_unlock(&a->send_mu);
+    if (!ok) {
+        i61_assoc_rx_unlock(a);
+        return 0;
+    }
+    a->rx_direct = 1;
+    a->rx_deferred = 0;
+    return 1;
+}
+
+/* Gives the socket back to the loop (closing it instead if it was closed
+ * meanwhile) and releases rx_mu. */
+static void i61_assoc_direct_end(i61_assoc *a)
+{
+    a->rx_direct = 0;
+    pthread_mutex_lock(&a->send_mu);
+    a->direct = 0;
+    int fd = a->direct_fd;
+    a->direct_fd = -1;
+    int lost = i61_assoc_apply_interest(a) != 0;
+    pthread_mutex_unlock(&a->send_mu);
+    if (fd >= 0)
+        close(fd);
+    if (lost)
+        i61_assoc_drop(a, I61_ERR_CONNECTION_LOST, "cannot watch the socket");
+    i61_assoc_rx_unlock(a);
+}
+
+/* Direct receiver (rx_mu held): receives until w is done, the connection g is
+ * gone, or the wait has to go on on the I/O thread (PDUs were queued for it,
+ * poll failed): 0; or I61_ERR_TIMEOUT when the deadline has passed. */
+static int i61_assoc_direct_wait(i61_assoc *a, i61_waiter *w, uint32_t g, uint32_t timeout_ms,
+                                 const struct timespec *deadline)
+{
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        int done = w->done;
+        pthread_mutex_unlock(&a->mu);
+        if (done || a->rx_deferred || atomic_load(&a->gen) != g)
+            return 0;
+        int ms = -1;
+        if (timeout_ms) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t left = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+                           (deadline->tv_nsec - now.tv_nsec);
+            if (left <= 0)
+                return I61_ERR_TIMEOUT;
+            int64_t m = (left + 999999) / 1000000;
+            ms = m > 0x7fffffff ? 0x7fffffff : (int)m;
+        }
+        struct pollfd pf = { a->rfd, POLLIN, 0 };
+        int r = poll(&pf, 1, ms);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return 0;
+        }
+        if (r == 0 || atomic_load(&a->gen) != g)
+            continue;
+        i61_assoc_receive(a, g);
+    }
+}
+
 int i61_assoc_request(i61_assoc *a, uint32_t invoke_id, const uint8_t *pdu, size_t len,
                       uint32_t timeout_ms, i61_buf *resp)
 {
@@ -985,7 +1251,7 @@ int i61_assoc_request(i61_assoc *a, uint32_t invoke_id, const uint8_t *pdu, size
         i61_deadline(&deadline, timeout_ms);
 
     pthread_mutex_lock(&a->mu);
-    if (a->state != I61_STATE_CONNECTED) {
+    if (a->freeing || a->state != I61_STATE_CONNECTED) {
         pthread_mutex_unlock(&a->mu);
         return I61_ERR_NOT_CONNECTED;
     }
@@ -1003,18 +1269,30 @@ int i61_assoc_request(i61_assoc *a, uint32_t invoke_id, const uint8_t *pdu, size
             return I61_ERR_INVALID_ARGUMENT;
         }
     }
+    int alone = a->n_pending == 0;
     pthread_cond_init(&w.cv, &a->cattr);
     w.next = a->pending;
     a->pending = &w;
     a->n_pending++;
+    a->users++;
     pthread_mutex_unlock(&a->mu);
 
+    uint32_t g = 0;
+    int direct = alone && i61_assoc_direct_begin(a, &g);
     int rc = i61_assoc_send_pdu(a, pdu, len);
     if (rc == I61_ERR_CONNECTION_LOST)
         i61_assoc_drop(a, I61_ERR_CONNECTION_LOST, "send failed");
+    int expired = 0;
+    int deferred = 0;
+    if (direct) {
+        if (rc == I61_OK)
+            expired = i61_assoc_direct_wait(a, &w, g, timeout_ms, &deadline) == I61_ERR_TIMEOUT;
+        deferred = a->rx_deferred;
+        i61_assoc_direct_end(a);
+    }
 
     pthread_mutex_lock(&a->mu);
-    if (rc == I61_OK) {
+    if (rc == I61_OK && !expired) {
         while (!w.done) {
             int r = timeout_ms ? pthread_cond_timedwait(&w.cv, &a->mu, &deadline)
                                : pthread_cond_wait(&w.cv, &a->mu);
@@ -1038,8 +1316,29 @@ int i61_assoc_request(i61_assoc *a, uint32_t invoke_id, const uint8_t *pdu, size
         else if (rc == I61_ERR_NOT_CONNECTED)
             rc = I61_ERR_CONNECTION_LOST;
     }
-    pthread_mutex_unlock(&a->mu);
+    if (deferred) {
+        /* what arrived before the answer is handled before the caller sees
+         * the answer, as when the I/O thread receives everything */
+        uint64_t target = a->dq_seq;
+        a->dq_waiters++;
+        while (a->dq_done < target) {
+            int r = timeout_ms ? pthread_cond_timedwait(&a->cv, &a->mu, &deadline)
+                               : pthread_cond_wait(&a->cv, &a->mu);
+            if (r == ETIMEDOUT)
+                break;
+        }
+        a->dq_waiters--;
+    }
     pthread_cond_destroy(&w.cv);
+    if (--a->users == 0) {
+        if (a->destroy_pending) {
+            a->destroy_pending = 0;
+            i61_loop_post(a->loop, &a->free_task);   /* freed from a handler meanwhile */
+        }
+        if (a->freeing)
+            pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
     return rc;
 }
 
@@ -1196,6 +1495,10 @@ void i61_assoc_free(i61_assoc *a)
         i61_loop_post(a->loop, &a->free_task);   /* after the current callback returns */
         return;
     }
+    pthread_mutex_lock(&a->mu);
+    while (a->users > 0)                         /* requests interrupted by the abort */
+        pthread_cond_wait(&a->cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
     i61_loop_sync(a->loop);                      /* no task or callback of ours is left */
     i61_assoc_destroy(a);
 }

@@ -3,7 +3,10 @@
  *
  * An association owns one TCP connection driven by the shared I/O thread.
  * i61_assoc_request is synchronous: it sends one confirmed-RequestPDU and waits
- * (condition variable, timeout) for the PDU answering that invoke id. Many
+ * (with a timeout) for the PDU answering that invoke id. When it is the only
+ * request pending, the caller's thread receives the answer itself (no hand-off
+ * from the I/O thread); otherwise it waits on a condition variable that the
+ * I/O thread signals. Either way, handlers run only on the I/O thread. Many
  * threads may call it at once (up to the negotiated max outstanding calls;
  * beyond that it returns I61_ERR_OUTSTANDING_CALL_LIMIT).
  */
