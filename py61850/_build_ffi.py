@@ -17,17 +17,6 @@ CALLBACKS = """
 extern "Python" void _py61850_state_cb(void *userdata, int new_state);
 """
 
-# Server callbacks (py61850.server): connection events and deferred read/write hooks.
-SERVER_CALLBACKS = """
-extern "Python" void _py61850_server_conn_cb(void *userdata, uint32_t conn_id, const char *peer,
-                                             int connected);
-extern "Python" int _py61850_server_write_hook(void *userdata, uint64_t token, uint32_t conn_id,
-                                               const char *ref, int fc, const i61_value *value);
-extern "Python" int _py61850_server_read_hook(void *userdata, uint64_t token, uint32_t conn_id,
-                                              const char *ref, int fc);
-"""
-
-
 def public_headers() -> list[str]:
     """The public headers, i61.h first."""
     extra = sorted(n for n in os.listdir(INCLUDE_DIR) if n.startswith("i61_") and n.endswith(".h"))
@@ -43,7 +32,7 @@ def _public_cdef() -> str:
 
 
 ffibuilder = FFI()
-ffibuilder.cdef(_public_cdef() + CALLBACKS + SERVER_CALLBACKS)
+ffibuilder.cdef(_public_cdef() + CALLBACKS)
 ffibuilder.set_source(
     "py61850._lib61850",
     "".join(f'#include "{h}"\n' for h in public_headers()),

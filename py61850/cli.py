@@ -373,9 +373,10 @@ def cmd_read(args: argparse.Namespace) -> int:
     from ._errors import IedConnectionException
 
     console = _console()
+    given = _fc(args.fc) if args.fc is not None else None  # bad usage before any network
     with _connect(args.address, args.timeout) as conn:
-        if args.fc is not None:
-            fcs = [_fc(args.fc)]
+        if given is not None:
+            fcs = [given]
         else:
             fcs = _fcs_of(conn, args.reference)
             if not fcs:

@@ -32,18 +32,20 @@ domain, for example ``TESTGenericIO``) with an optional functional constraint
 where the reference alone designates attributes of one FC only, or the MMS
 form ``"LD/LN$FC$DO$DA"``.
 
-Threads. The library serves every client on its own I/O thread, which never
-runs Python user code: read and write handlers run one after the other on a
-handler thread of the server (``py61850-server-handlers``) and the MMS answer
-is sent when the handler returns; connection callbacks run on a second thread
-(``py61850-server-events``). Meanwhile every other request and association
-keeps being served. A handler that raises is logged (logger
-``py61850.server``) and the client gets :attr:`IedServer.handler_error`
+Threads. The library serves every client on its own I/O thread (shared with
+the client connections of the process), which never runs Python code and never
+waits for the GIL. A request for an object with a handler, and a client
+connecting or leaving, become events on a bounded queue of the server; one
+thread of the server (``py61850-server-handlers``) takes them in order, runs
+the handlers and connection callbacks, and the MMS answer is sent when the
+handler returns. Meanwhile every other request and association keeps being
+served, also while Python threads are busy. A handler that raises is logged
+(logger ``py61850.server``) and the client gets :attr:`IedServer.handler_error`
 (default ``temporarily-unavailable``: the failure is the server's, not the
 request's, and a client may retry; it is also what the library answers for a
-handler that does not answer within the hook timeout, default 10 s). Objects
-without a handler never involve Python: while no handler and no connection
-callback is registered, no Python code runs on the I/O thread at all.
+handler that does not answer within the hook timeout, default 10 s, and for a
+request that finds the queue full, see :attr:`IedServer.dropped_requests`).
+Objects without a handler never involve Python.
 
 Errors of the server API raise the exception classes of :mod:`py61850.client`
 chosen by their :class:`~py61850.client.IedClientError` code (for example
@@ -55,13 +57,14 @@ for a Python value that does not fit).
 from __future__ import annotations
 
 import atexit
-import collections
 import contextlib
 import copy
 import datetime as _dt
 import logging
 import os
+import queue
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
@@ -97,16 +100,22 @@ log = logging.getLogger("py61850.server")
 Reference = Union[str, bytes]
 FcLike = Union[FunctionalConstraint, str, int, None]
 
-_HOOK_DEFER = -2
 _HOOK_ACCEPT = -1
-#: Bounds of the handler queue (requests waiting for a Python handler: beyond it they
-#: are refused with temporarily-unavailable) and of the connection event queue.
-_HANDLER_QUEUE_MAX = 4096
-_EVENT_QUEUE_MAX = 16384
+# i61_server_event_kind
+_SEV_CONNECTED = 1
+_SEV_DISCONNECTED = 2
+_SEV_WRITE = 3
+_SEV_READ = 4
+#: Bound of the server's event queue (requests waiting for a Python handler and
+#: connection events): beyond it the library refuses a request at once with
+#: temporarily-unavailable, or drops a connection event, and counts it.
+_EVENT_QUEUE_MAX = 4096
+#: The thread that runs the handlers and connection callbacks of a server.
+_DISPATCHER_NAME = "py61850-server-handlers"
+#: Longest wait of the dispatcher inside the library before it checks that it is
+#: still the server's dispatcher (it is woken at once by events and by stop()).
+_WAIT_MS = 5000
 _JOIN_TIMEOUT_S = 5.0
-
-# Set while a thread runs inside one of the server's C callbacks (the I/O thread).
-_in_io_callback = threading.local()
 
 
 # ------------------------------------------------------------------ public types
@@ -119,7 +128,8 @@ class ClientConnection:
     :ivar id: the library's connection id (unique while the server runs)
     :ivar peer: ``"address:port"`` of the client (``""`` for a client that
         connected before the first connection callback or handler was set:
-        until then the server does not track connections in Python)
+        until then the server does not track connections in Python; also
+        when the event queue was full as it connected)
     """
 
     id: int
@@ -198,90 +208,58 @@ ReadHandler = Callable[[ReadRequest], Any]
 ConnectionHandler = Callable[[ClientConnection, bool], Any]
 
 
-# ------------------------------------------------------------------ dispatcher
+# ------------------------------------------------------------------ reaper
+
+# A server may be collected by the garbage collector on any thread, also on the
+# lib61850 I/O thread (inside a client's C callback, see _ffi.io_callback).
+# Freeing it there would wait for that very thread (i61_server_stop) and for its
+# dispatcher thread: such servers are handed to this thread instead. Only
+# SimpleQueue.put runs on the I/O thread (C code, never blocks).
+_reaper_queue: "queue.SimpleQueue[_Core]" = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper_thread: Optional[threading.Thread] = None
 
 
-class _Worker:
-    """A bounded queue of calls run in order on one thread of its own.
+def _ensure_reaper() -> None:
+    """Start the reaper thread (from a user thread, when a server is created)."""
+    global _reaper_thread
+    with _reaper_lock:
+        if _reaper_thread is None:
+            t = threading.Thread(target=_reaper_loop, name="py61850-server-reaper", daemon=True)
+            t.start()
+            _reaper_thread = t
 
-    ``post`` never blocks (it runs on the I/O thread): it returns False when
-    the queue is full or the worker is stopped.
-    """
 
-    def __init__(self, name: str, maxlen: int) -> None:
-        self.name = name
-        self.maxlen = maxlen
-        self._cv = threading.Condition(threading.Lock())
-        self._queue: collections.deque = collections.deque()
-        self._thread: Optional[threading.Thread] = None
-        self._running = False
-        self.dropped = 0
-
-    def start(self) -> None:
-        with self._cv:
-            if self._running:
-                return
-            self._running = True
-            self._queue.clear()
-            t = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread = t
-        t.start()
-
-    def post(self, fn: Callable[[], None]) -> bool:
-        with self._cv:
-            if not self._running or len(self._queue) >= self.maxlen:
-                self.dropped += 1
-                return False
-            self._queue.append(fn)
-            self._cv.notify()
-            return True
-
-    def stop(self) -> None:
-        with self._cv:
-            self._running = False
-            self._queue.clear()
-            t = self._thread
-            self._thread = None
-            self._cv.notify_all()
-        if t is not None and t is not threading.current_thread():
-            t.join(_JOIN_TIMEOUT_S)
-            if t.is_alive():
-                log.warning("%s: a handler is still running after %.0f s; left behind", self.name, _JOIN_TIMEOUT_S)
-
-    def _run(self) -> None:
-        me = threading.current_thread()
-        while True:
-            with self._cv:
-                while not self._queue and self._running and self._thread is me:
-                    self._cv.wait()
-                if not self._running or self._thread is not me:
-                    return
-                fn = self._queue.popleft()
-            try:
-                fn()
-            except Exception:  # the items catch their own errors; this is a last resort
-                log.exception("%s: unexpected error", self.name)
+def _reaper_loop() -> None:
+    while True:
+        core = _reaper_queue.get()
+        core.free()
 
 
 # ------------------------------------------------------------------ C side
 
 
 class _Hook:
-    """One read or write handler registration (its ffi handle is the C userdata)."""
+    """One read or write handler registration; ``id`` is its C userdata."""
 
-    __slots__ = ("core", "callback", "reference", "fc", "is_write", "handle", "__weakref__")
+    __slots__ = ("id", "callback", "reference", "fc", "is_write")
 
-    def __init__(self, core: "_Core", callback: Callable[[Any], Any], reference: str, fc: int, is_write: bool) -> None:
-        self.core = core
+    def __init__(self, hook_id: int, callback: Callable[[Any], Any], reference: str, fc: int, is_write: bool) -> None:
+        self.id = hook_id
         self.callback = callback
         self.reference = reference
         self.fc = fc
         self.is_write = is_write
-        self.handle: Any = None
 
 
 class _Core:
-    """Owns the ``i61_server *`` and everything its C callbacks reach.
+    """Owns the ``i61_server *``, its handlers and its dispatcher thread.
+
+    The C server queues the requests of objects with a handler (queued hooks)
+    and the connection events; the dispatcher thread takes them with
+    ``i61_server_next_event`` (cffi releases the GIL while it waits), calls the
+    Python handlers and answers with ``i61_server_complete_*``. No Python code
+    runs on the library's I/O thread.
 
     It holds no reference to the :class:`IedServer`, so a stopped server can be
     collected.
@@ -297,16 +275,23 @@ class _Core:
         self.idle = threading.Condition(self.c_lock)
         self.active = 0
         self.locked = threading.local()  # depth of IedServer.lock() per thread
-        self.handles: list[Any] = []  # every ffi handle given to C (kept until free)
-        self.hooks: dict[tuple[bool, int, int], _Hook] = {}
-        self.handlers = _Worker("py61850-server-handlers", _HANDLER_QUEUE_MAX)
-        self.events = _Worker("py61850-server-events", _EVENT_QUEUE_MAX)
-        self.peers: dict[int, ClientConnection] = {}
+        # Every handler registration by id (the C userdata of its queued hook). Kept
+        # until the server is freed: requests queued before a handler was replaced
+        # or removed still reach it.
+        self.hooks_by_id: dict[int, _Hook] = {}
+        self.next_hook_id = 1
+        self.hooks: dict[tuple[bool, int, int], _Hook] = {}  # current handler per object
+        self.peers: dict[int, ClientConnection] = {}  # dispatcher thread only
         self.conn_callbacks: list[ConnectionHandler] = []
         self.handler_error = DataAccessError.TEMPORARILY_UNAVAILABLE
         self.handler_failures = 0
-        self.self_handle = ffi.new_handle(self)
         self.tracking = False
+        self.thread: Optional[threading.Thread] = None  # the current dispatcher
+        self.stopping = False  # requests still queued at stop() are no longer answerable
+        self.dropped_seen = 0
+        self.dropped_final = 0  # the count when the C server was freed
+        self.dropped_logged_at = 0.0
+        lib.i61_server_set_event_queue_size(ptr, _EVENT_QUEUE_MAX)
 
     def enter(self) -> Any:
         """The C server, marked in use until :meth:`leave`.
@@ -336,62 +321,132 @@ class _Core:
     def check_not_locked(self, what: str) -> None:
         if getattr(self.locked, "depth", 0):
             raise RuntimeError(f"{what} cannot be called inside server.lock()")
-        if getattr(_in_io_callback, "active", False):
+        if _ffi.on_io_thread():
             raise RuntimeError(f"{what} cannot be called from a library callback")
 
     def track_connections(self) -> None:
-        """Install the C connection handler (first connection callback or handler):
-        until then no Python runs on the I/O thread at all."""
+        """Queue connection events (from the first connection callback or
+        handler on: requests then carry the client's address)."""
         with self.c_lock:
             if self.tracking or self.ptr is None:
                 return
-            self.lib.i61_server_set_connection_handler(self.ptr, self.lib._py61850_server_conn_cb, self.self_handle)
+            self.lib.i61_server_set_queue_connection_events(self.ptr, 1)
             self.tracking = True
 
-    # ---- I/O thread side (must not block)
+    def new_hook(self, callback: Callable[[Any], Any], reference: str, fc: int, is_write: bool) -> _Hook:
+        with self.c_lock:
+            hook = _Hook(self.next_hook_id, callback, reference, fc, is_write)
+            self.next_hook_id += 1
+            self.hooks_by_id[hook.id] = hook
+        return hook
 
-    def on_connection(self, conn_id: int, peer: str, connected: bool) -> None:
-        if connected:
-            conn = ClientConnection(conn_id, peer)
-            self.peers[conn_id] = conn
-        else:
-            conn = self.peers.pop(conn_id, None) or ClientConnection(conn_id, peer)
-        if self.conn_callbacks:
-            if not self.events.post(lambda: self._deliver_connection(conn, connected)):
-                n = self.events.dropped
-                if n == 1 or n % 1000 == 0:
-                    log.warning("connection events dropped (event queue full or server stopping): %d so far", n)
+    # ---- dispatcher thread
 
-    def on_hook(self, hook: _Hook, token: int, conn_id: int, ref: str, fc: int, value: Optional[MmsValue]) -> int:
+    def start_dispatcher(self) -> None:
+        """Start the dispatcher of a run (after ``i61_server_start``, which re-arms
+        ``i61_server_next_event`` after an interrupt)."""
+        self.stopping = False
+        t = threading.Thread(target=self.dispatch, name=_DISPATCHER_NAME, daemon=True)
+        self.thread = t
+        t.start()
+
+    def stop_dispatcher(self) -> None:
+        """Wait for the dispatcher to end (after ``i61_server_interrupt_events``):
+        it delivers the connection events still queued, then returns."""
+        t = self.thread
+        if t is None or t is threading.current_thread():
+            return
+        t.join(_JOIN_TIMEOUT_S)
+        if t.is_alive():
+            log.warning("a server handler is still running after %.0f s; left behind", _JOIN_TIMEOUT_S)
+
+    def dispatch(self) -> None:
+        ffi, lib = self.ffi, self.lib
+        me = threading.current_thread()
+        out = ffi.new("i61_server_event **")
+        while self.thread is me:
+            try:
+                ptr = self.enter()
+            except RuntimeError:  # freed
+                return
+            try:
+                rc = lib.i61_server_next_event(ptr, _WAIT_MS, out)
+                dropped = int(lib.i61_server_events_dropped(ptr))
+            finally:
+                self.leave()
+            if dropped != self.dropped_seen:
+                self._report_drops(dropped)
+            if rc == IedClientError.TIMEOUT:
+                continue
+            if rc != 0:  # interrupted (stop or close) and nothing left in the queue
+                return
+            ev = out[0]
+            try:
+                self.handle_event(ev)
+            except Exception:  # the handlers catch their own errors; this is a last resort
+                log.exception("unexpected error while dispatching a server event")
+            finally:
+                lib.i61_server_event_free(ev)
+
+    def _report_drops(self, dropped: int) -> None:
+        new = dropped - self.dropped_seen
+        self.dropped_seen = dropped
+        now = time.monotonic()
+        if now - self.dropped_logged_at >= 1.0:
+            self.dropped_logged_at = now
+            log.warning("the server's event queue is full: %d request(s) refused with temporarily-unavailable "
+                        "or connection event(s) dropped (%d so far)", new, dropped)
+
+    def handle_event(self, ev: Any) -> None:
+        ffi = self.ffi
+        kind = int(ev.kind)
+        conn_id = int(ev.conn_id)
+        ref = ffi.string(ev.ref).decode("utf-8", "replace")
+        if kind in (_SEV_CONNECTED, _SEV_DISCONNECTED):
+            connected = kind == _SEV_CONNECTED
+            if connected:
+                conn = ClientConnection(conn_id, ref)
+                self.peers[conn_id] = conn
+            else:
+                conn = self.peers.pop(conn_id, None) or ClientConnection(conn_id, ref)
+            for cb in list(self.conn_callbacks):
+                try:
+                    cb(conn, connected)
+                except Exception:
+                    log.exception("exception in the connection callback %r", cb)
+            return
+        if kind not in (_SEV_WRITE, _SEV_READ):
+            log.debug("ignoring a server event of unknown kind %d", kind)
+            return
+        is_write = kind == _SEV_WRITE
+        token = int(ev.token)
+        if self.stopping:  # stop() dropped the request: there is nobody to answer
+            log.debug("%s of %s dropped: the server stopped", "write" if is_write else "read", ref)
+            return
+        hook = self.hooks_by_id.get(int(ffi.cast("uintptr_t", ev.userdata)))
+        if hook is None:  # cannot happen: every registration is kept until free
+            self.complete(is_write, token, int(DataAccessError.TEMPORARILY_UNAVAILABLE), ref)
+            return
         conn = self.peers.get(conn_id) or ClientConnection(conn_id, "")
         try:
-            f = FunctionalConstraint(fc)
+            f = FunctionalConstraint(int(ev.fc))
         except ValueError:
             f = FunctionalConstraint.NONE
-        if hook.is_write:
-            assert value is not None
-            req: Any = WriteRequest(ref, f, value, conn, hook.reference)
+        if is_write:
+            try:
+                if ev.value == ffi.NULL:
+                    raise MemoryError("no value in the write event")
+                mv = MmsValue._own(self.lib.i61_value_clone(ev.value))
+            except MemoryError:
+                log.error("write of %s refused: out of memory", ref)
+                self.complete(True, token, int(DataAccessError.TEMPORARILY_UNAVAILABLE), ref)
+                return
+            req: Any = WriteRequest(ref, f, mv, conn, hook.reference)
         else:
             req = ReadRequest(ref, f, conn, hook.reference)
-        if self.handlers.post(lambda: self._run_hook(hook, token, req)):
-            return _HOOK_DEFER
-        n = self.handlers.dropped
-        if n == 1 or n % 1000 == 0:
-            log.warning("%s of %s from %s refused with temporarily-unavailable: the handler queue is full "
-                        "or the server is stopping (%d refused so far)",
-                        "write" if hook.is_write else "read", ref, conn.peer or "?", n)
-        return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
+        self.run_hook(hook, token, req)
 
-    # ---- handler / event threads
-
-    def _deliver_connection(self, conn: ClientConnection, connected: bool) -> None:
-        for cb in list(self.conn_callbacks):
-            try:
-                cb(conn, connected)
-            except Exception:
-                log.exception("exception in the connection callback %r", cb)
-
-    def _run_hook(self, hook: _Hook, token: int, req: Any) -> None:
+    def run_hook(self, hook: _Hook, token: int, req: Any) -> None:
         try:
             result = self._answer(hook, req)
         except DataAccessRejected as rej:
@@ -404,7 +459,7 @@ class _Core:
                 "write" if hook.is_write else "read", hook.reference, req.connection.peer, self.handler_error.name,
             )
             result = int(self.handler_error)
-        self._complete(hook.is_write, token, result, req.reference)
+        self.complete(hook.is_write, token, result, req.reference)
 
     def _answer(self, hook: _Hook, req: Any) -> int:
         out = hook.callback(req)
@@ -442,29 +497,35 @@ class _Core:
         finally:
             lib.i61_typespec_free(out[0])
 
-    def _complete(self, is_write: bool, token: int, result: int, ref: str) -> None:
+    def complete(self, is_write: bool, token: int, result: int, ref: str) -> None:
         with self.c_lock:
             if self.ptr is None:
                 return
             fn = self.lib.i61_server_complete_write if is_write else self.lib.i61_server_complete_read
             err = fn(self.ptr, token, result)
             running = bool(self.lib.i61_server_is_running(self.ptr))
+        what = "write" if is_write else "read"
         if err != 0 and not running:
-            log.debug("%s of %s: the server stopped before the handler answered", "write" if is_write else "read", ref)
+            log.debug("%s of %s: the server stopped before the handler answered", what, ref)
         elif err == IedClientError.OBJECT_DOES_NOT_EXIST:
-            log.warning("%s of %s: the handler answered too late (the client got temporarily-unavailable)",
-                        "write" if is_write else "read", ref)
+            log.warning("%s of %s: the handler answered too late (the client got temporarily-unavailable)", what, ref)
         elif err == IedClientError.CONNECTION_LOST:
-            log.debug("%s of %s: the client left before the handler answered", "write" if is_write else "read", ref)
+            log.debug("%s of %s: the client left before the handler answered", what, ref)
         elif err != 0:
-            log.error("completing the %s of %s failed: error %d", "write" if is_write else "read", ref, err)
+            log.error("completing the %s of %s failed: error %d", what, ref, err)
 
     # ---- lifetime
 
+    def interrupt(self) -> None:
+        """Let the dispatcher finish: it drains the queue, then returns."""
+        with self.c_lock:
+            if self.ptr is not None:
+                self.lib.i61_server_interrupt_events(self.ptr)
+
     def free(self) -> None:
         """Stop and free the C server (idempotent, never raises)."""
-        if getattr(_in_io_callback, "active", False):
-            threading.Thread(target=self.free, name="py61850-server-free", daemon=True).start()
+        if _ffi.on_io_thread():
+            _reaper_queue.put(self)
             return
         try:
             with self.c_lock:
@@ -472,62 +533,25 @@ class _Core:
                 self.ptr = None
                 if ptr is None:
                     return
+                self.stopping = True
+                # the dispatcher (inside i61_server_next_event, counted in `active`)
+                # returns at once; it finds the server closed and ends
+                self.lib.i61_server_interrupt_events(ptr)
                 idle = self.idle.wait_for(lambda: self.active == 0, timeout=_JOIN_TIMEOUT_S)
             self.lib.i61_server_stop(ptr)
-            self.handlers.stop()
-            self.events.stop()
+            self.stop_dispatcher()
             if not idle:
                 # another thread is still inside a call (stuck on the model lock?):
                 # stopped, but the memory is left alone rather than freed under it
                 log.error("a server is still in use by another thread; stopped but not freed")
                 return
+            self.dropped_final = int(self.lib.i61_server_events_dropped(ptr))
             self.lib.i61_server_free(ptr)
-            self.handles.clear()
+            self.hooks_by_id.clear()
             self.hooks.clear()
+            self.conn_callbacks.clear()
         except Exception:  # finalizers must not raise
             log.exception("error while freeing a server")
-
-
-def _install_callbacks(ffi: Any, lib: Any) -> None:
-    @ffi.def_extern()
-    def _py61850_server_conn_cb(userdata: Any, conn_id: int, peer: Any, connected: int) -> None:
-        _in_io_callback.active = True
-        try:
-            core = ffi.from_handle(userdata)
-            text = ffi.string(peer).decode("utf-8", "replace") if peer != ffi.NULL else ""
-            core.on_connection(int(conn_id), text, bool(connected))
-        except BaseException:  # never let an exception reach C
-            log.exception("error in the server connection callback")
-        finally:
-            _in_io_callback.active = False
-
-    @ffi.def_extern(error=int(DataAccessError.TEMPORARILY_UNAVAILABLE))
-    def _py61850_server_write_hook(userdata: Any, token: int, conn_id: int, ref: Any, fc: int, value: Any) -> int:
-        _in_io_callback.active = True
-        try:
-            hook = ffi.from_handle(userdata)
-            mv = MmsValue._own(lib.i61_value_clone(value))
-            return hook.core.on_hook(hook, int(token), int(conn_id), ffi.string(ref).decode("utf-8", "replace"), int(fc), mv)
-        except BaseException:
-            log.exception("error in the server write hook")
-            return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
-        finally:
-            _in_io_callback.active = False
-
-    @ffi.def_extern(error=int(DataAccessError.TEMPORARILY_UNAVAILABLE))
-    def _py61850_server_read_hook(userdata: Any, token: int, conn_id: int, ref: Any, fc: int) -> int:
-        _in_io_callback.active = True
-        try:
-            hook = ffi.from_handle(userdata)
-            return hook.core.on_hook(hook, int(token), int(conn_id), ffi.string(ref).decode("utf-8", "replace"), int(fc), None)
-        except BaseException:
-            log.exception("error in the server read hook")
-            return int(DataAccessError.TEMPORARILY_UNAVAILABLE)
-        finally:
-            _in_io_callback.active = False
-
-
-_ffi.on_load(_install_callbacks)
 
 # Running servers are kept alive (like running threads) until stopped; they are
 # stopped at interpreter exit.
@@ -602,6 +626,7 @@ class IedServer:
         ptr = lib.i61_server_new(m)
         if ptr == ffi.NULL:
             raise MemoryError("i61_server_new failed")
+        _ensure_reaper()
         self._core = _Core(ffi, lib, ptr)
         self._finalizer = weakref.finalize(self, self._core.free)
         self._targets: dict[tuple[str, int], _Target] = {}
@@ -791,12 +816,10 @@ class IedServer:
         with core.use() as ptr:
             if lib.i61_server_is_running(ptr):
                 raise RuntimeError("the server is already running")
-            core.handlers.start()
-            core.events.start()
             err = lib.i61_server_start(ptr, host_b, port)
+            if err == 0:
+                core.start_dispatcher()
         if err != 0:
-            core.handlers.stop()
-            core.events.stop()
             if err == IedClientError.ALREADY_CONNECTED:
                 raise RuntimeError("the server is already running")
             if err == IedClientError.USER_PROVIDED_INVALID_ARGUMENT:
@@ -810,7 +833,9 @@ class IedServer:
 
     def stop(self) -> None:
         """Close every association and stop listening. Requests waiting for a
-        handler are dropped. The server can be started again."""
+        handler are dropped; the connection callbacks of the associations it
+        closes have run when it returns (unless it is called from a handler or
+        callback). The server can be started again."""
         core = self._core
         core.check_not_locked("stop()")
         try:
@@ -819,11 +844,15 @@ class IedServer:
             ptr = None
         if ptr is not None:
             try:
+                if self._lib.i61_server_is_running(ptr):
+                    core.stopping = True  # requests still queued are dropped with the run
                 self._lib.i61_server_stop(ptr)
+                # the dispatcher delivers the queued connection events (the
+                # disconnections of this stop among them), then ends
+                self._lib.i61_server_interrupt_events(ptr)
             finally:
                 core.leave()
-            core.handlers.stop()
-            core.events.stop()
+            core.stop_dispatcher()
             core.peers.clear()
         with _running_lock:
             _running.discard(self)
@@ -879,9 +908,13 @@ class IedServer:
 
     @property
     def dropped_requests(self) -> int:
-        """Requests refused because the handler queue was full, plus connection
-        events dropped for the same reason."""
-        return self._core.handlers.dropped + self._core.events.dropped
+        """Requests refused with ``temporarily-unavailable`` because the event
+        queue of the handlers was full (4096 waiting requests and connection
+        events), plus connection events dropped for the same reason. Each
+        overflow is also logged (logger ``py61850.server``, at most once a second)."""
+        if self._core.ptr is None:
+            return self._core.dropped_final
+        return self._query(self._lib.i61_server_events_dropped)
 
     def __repr__(self) -> str:
         if self._core.ptr is None:
@@ -1092,25 +1125,22 @@ class IedServer:
         ref_s, t = self._target(ref, fc)
         core = self._core
         key = (is_write, int(ffi.cast("uintptr_t", t.node)), t.fc)
-        setter = lib.i61_server_set_write_hook if is_write else lib.i61_server_set_read_hook
+        setter = lib.i61_server_set_queued_write_hook if is_write else lib.i61_server_set_queued_read_hook
         ref_b = _ref_bytes(ref_s)
         f = fc_arg(fc)
         if callback is None:
             with core.use() as ptr:
-                err = setter(ptr, ref_b, f, ffi.NULL, ffi.NULL)
+                err = setter(ptr, ref_b, f, 0, ffi.NULL)
             if err != 0:
                 raise exception_for(err, f"cannot remove the handler of {ref_s}", ref_s)
-            core.hooks.pop(key, None)  # its handle stays in core.handles until the server is freed
+            core.hooks.pop(key, None)  # requests already queued still reach it (core.hooks_by_id)
             return
         if not callable(callback):
             raise TypeError("the handler must be callable (or None to remove it)")
         core.track_connections()  # requests carry the client's address
-        hook = _Hook(core, callback, ref_s, t.fc, is_write)
-        hook.handle = ffi.new_handle(hook)
-        core.handles.append(hook.handle)
-        fn = lib._py61850_server_write_hook if is_write else lib._py61850_server_read_hook
+        hook = core.new_hook(callback, ref_s, t.fc, is_write)
         with core.use() as ptr:
-            err = setter(ptr, ref_b, f, fn, hook.handle)
+            err = setter(ptr, ref_b, f, 1, ffi.cast("void *", hook.id))
         if err != 0:
             raise exception_for(err, f"cannot set the handler of {ref_s}", ref_s)
         core.hooks[key] = hook
@@ -1156,7 +1186,8 @@ class IedServer:
     def on_connection(self, callback: Optional[ConnectionHandler]) -> None:
         """Call ``callback(connection: ClientConnection, connected: bool)`` when a
         client connects (``True``, TCP connection accepted) and when it goes
-        (``False``). Runs on the server's event thread, in order.
+        (``False``). Runs on the server's handler thread, in order with the
+        read/write handlers (a client's connection comes before its requests).
         ``callback=None`` removes every connection callback."""
         if callback is None:
             self._core.conn_callbacks.clear()

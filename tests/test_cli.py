@@ -219,6 +219,10 @@ def test_read_errors(addr, capsys):
     assert ei.value.code == 2
     assert cli.main(["read", "127.0.0.1:1", ANIN1, "MX", "--timeout", "2"]) == 1
     assert "connect" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as ei:  # a bad FC is bad usage, found before connecting
+        cli.main(["read", "127.0.0.1:1", ANIN1, "XX", "--timeout", "2"])
+    assert ei.value.code == 2
+    assert "unknown functional constraint" in capsys.readouterr().err
 
 
 WRITES = [

@@ -697,7 +697,7 @@ def test_on_connection_events(server):
     (c1, up1, th), (c2, up2, _) = events
     assert up1 is True and up2 is False and c1 == c2
     assert c1.host == "127.0.0.1" and c1.port > 0
-    assert th == "py61850-server-events"
+    assert th == "py61850-server-handlers"  # the thread of the read/write handlers too
     assert wait_for(lambda: server.connection_count == 0)
     server.on_connection(None)
     connect(server).close()
