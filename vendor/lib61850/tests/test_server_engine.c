@@ -736,7 +736,205 @@ static void test_other_mms_context_id(void)
     i61_server_free(s);
 }
 
-T_MAIN(T_CASE(test_golden_connection_a), T_CASE(test_other_mms_context_id), T_CASE(test_golden_continuation_c),
+
+/* A client numbering its contexts ACSE = 5, MMS = 7 (borrowed from test_iso's
+ * test_other_context_ids, with the golden initiate-Request inside): the AARE,
+ * the data and the release answer all use the client's ids. */
+static void feed_tsdu(i61_sconn *c, const uint8_t *tsdu, size_t len, int expect_rc)
+{
+    i61_buf fr;
+    i61_buf_init(&fr);
+    T_EQ_INT(i61_cotp_write_data(&fr, 8192, tsdu, len, NULL, 0), 0);
+    T_EQ_INT(i61_sconn_feed(c, fr.data, fr.len), expect_rc);
+    i61_buf_free(&fr);
+}
+
+/* The single TSDU in the engine's output (one DT with EOT), decoded. */
+static void out_tsdu(i61_sconn *c, i61_iso_ind *ind)
+{
+    T_CHECK(c->out.len > 7);
+    T_EQ_INT(c->out.data[6], 0x80);
+    int rc = c->out.len > 7 ? i61_iso_decode_tsdu(c->out.data + 7, c->out.len - 7, ind) : -1;
+    T_EQ_INT(rc, I61_OK);
+}
+
+static void associate_ctx_5_7(i61_sconn *c)
+{
+    exchange(c, "001_cotp_cr", "002_cotp_cc");
+    /* the initiate-Request of golden 003 */
+    size_t len;
+    uint8_t *g = t_golden("003_initiate_request", &len);
+    i61_iso_ind gi;
+    T_EQ_INT(i61_iso_decode_tsdu(g + 7, len - 7, &gi), I61_OK);
+    T_CHECK(gi.pdu != NULL && gi.pdu_len > 0);
+    i61_acse_apdu aarq;
+    i61_acse_init_aarq_default(&aarq);
+    aarq.ui_ctx = 7;
+    aarq.user_info = gi.pdu;
+    aarq.user_info_len = gi.pdu_len;
+    i61_buf acse, pres, tsdu;
+    i61_buf_init(&acse);
+    i61_buf_init(&pres);
+    i61_buf_init(&tsdu);
+    T_EQ_INT(i61_acse_write(&acse, &aarq), I61_OK);
+    i61_pres_connect cp;
+    i61_pres_connect_init_default(&cp);
+    cp.ctx[0].id = 5;
+    cp.ctx[1].id = 7;
+    cp.ud_ctx = 5;
+    cp.user_data = acse.data;
+    cp.user_data_len = acse.len;
+    T_EQ_INT(i61_pres_write_cp(&pres, &cp), I61_OK);
+    i61_spdu sp;
+    memset(&sp, 0, sizeof sp);
+    sp.si = I61_SPDU_CN;
+    sp.user_data = pres.data;
+    sp.user_data_len = pres.len;
+    T_EQ_INT(i61_session_write(&tsdu, &sp), I61_OK);
+    feed_tsdu(c, tsdu.data, tsdu.len, 0);
+    T_EQ_INT(c->state, I61_SC_ASSOCIATED);
+    T_EQ_INT(c->mms_ctx, 7);
+    i61_iso_ind ac;
+    out_tsdu(c, &ac);
+    T_EQ_INT(ac.type, I61_ISO_IND_ACCEPT);
+    T_EQ_INT(ac.pres.ud_ctx, 5);                     /* AARE in the client's ACSE context */
+    T_EQ_INT(ac.ctx, 7);
+    i61_sconn_consume_out(c, c->out.len);
+    free(g);
+    i61_buf_free(&acse);
+    i61_buf_free(&pres);
+    i61_buf_free(&tsdu);
+}
+
+/* ACSE context id of the user data of an answer SPDU (RLRE, ABRT). */
+static int32_t answer_acse_ctx(const i61_iso_ind *ind)
+{
+    int32_t ctx = -1;
+    const uint8_t *apdu;
+    size_t alen;
+    if (ind->type == I61_ISO_IND_ABORT) {
+        i61_pres_abort pa;
+        if (i61_pres_decode_abort(ind->spdu.user_data, ind->spdu.user_data_len, &pa) != I61_OK)
+            return -1;
+        return pa.user_data ? pa.ud_ctx : -1;
+    }
+    if (i61_pres_decode_user_data(ind->spdu.user_data, ind->spdu.user_data_len, &ctx, &apdu,
+                                  &alen) != I61_OK)
+        return -1;
+    return ctx;
+}
+
+static void test_other_acse_context_id(void)
+{
+    i61_server *s = new_server();
+    /* data and release */
+    {
+        i61_sconn c;
+        i61_sconn_init(&c, s, 1, false);
+        associate_ctx_5_7(&c);
+        size_t len;
+        uint8_t *rq = t_golden("015_read_float_request", &len);
+        rq[0x11] = 0x07;
+        T_EQ_INT(i61_sconn_feed(&c, rq, len), 0);
+        free(rq);
+        uint8_t *rs = t_golden("016_read_float_response", &len);
+        rs[0x11] = 0x07;
+        T_EQ_MEM(c.out.data, c.out.len, rs, len);
+        free(rs);
+        i61_sconn_consume_out(&c, c.out.len);
+        i61_buf tsdu;
+        i61_buf_init(&tsdu);
+        T_EQ_INT(i61_iso_write_release_request_tsdu_ctx(&tsdu, 5), I61_OK);
+        feed_tsdu(&c, tsdu.data, tsdu.len, 0);
+        i61_iso_ind dn;
+        out_tsdu(&c, &dn);
+        T_EQ_INT(dn.type, I61_ISO_IND_RELEASE_RESPONSE);
+        T_EQ_INT(answer_acse_ctx(&dn), 5);
+        T_CHECK(c.close_after_flush);
+        i61_buf_free(&tsdu);
+        i61_sconn_free(&c);
+    }
+    /* a server-initiated abort (data in a context that is not MMS) uses the client's ACSE id */
+    {
+        i61_sconn c;
+        i61_sconn_init(&c, s, 3, false);
+        associate_ctx_5_7(&c);
+        size_t len;
+        uint8_t *rq = t_golden("015_read_float_request", &len);   /* context 3: not ours here */
+        i61_sconn_feed(&c, rq, len);
+        free(rq);
+        i61_iso_ind ab;
+        out_tsdu(&c, &ab);
+        T_EQ_INT(ab.type, I61_ISO_IND_ABORT);
+        T_EQ_INT(answer_acse_ctx(&ab), 5);
+        i61_sconn_free(&c);
+    }
+    /* the default numbering still answers in context 1 (golden 136 -> 137) */
+    {
+        i61_sconn c;
+        i61_sconn_init(&c, s, 2, false);
+        associate(&c);
+        exchange(&c, "136_release_rlrq", "137_release_rlre");
+        i61_sconn_free(&c);
+    }
+    i61_server_free(s);
+}
+
+/* After the CC, no TPKT frame may exceed the negotiated TPDU size + 4. */
+static void test_frame_bounded_by_tpdu_size(void)
+{
+    i61_server *s = new_server();
+    uint8_t *big = calloc(1, 8197);
+    T_CHECK(big != NULL);
+    /* associated with TPDU size 8192: a frame of 8196 octets is fine, 8197 aborts */
+    for (size_t flen = 8196; flen <= 8197; flen++) {
+        i61_sconn c;
+        i61_sconn_init(&c, s, 1, false);
+        associate(&c);
+        T_EQ_INT(c.tpdu_size, 8192);
+        big[0] = 0x03;
+        big[1] = 0x00;
+        big[2] = (uint8_t)(flen >> 8);
+        big[3] = (uint8_t)flen;
+        big[4] = 0x02;
+        big[5] = 0xf0;
+        big[6] = 0x00;                               /* DT, no EOT: part of a larger TSDU */
+        T_EQ_INT(i61_sconn_feed(&c, big, flen), 0);
+        if (flen == 8196) {
+            T_EQ_INT(c.out.len, 0);
+            T_EQ_INT(c.state, I61_SC_ASSOCIATED);
+        } else {
+            T_CHECK(c.out.len > 7 && c.out.data[7] == 0x19);   /* session AB, then close */
+            T_CHECK(c.close_after_flush);
+            T_EQ_INT(c.state, I61_SC_CLOSING);
+        }
+        i61_sconn_free(&c);
+    }
+    /* TPDU size 1024 negotiated: a 1029-octet frame before the association closes */
+    {
+        i61_sconn c;
+        i61_sconn_init(&c, s, 1, false);
+        size_t len;
+        static const uint8_t size_par[] = {0xc0, 0x01, 0x0d};
+        uint8_t *cr = patched("001_cotp_cr", &len, size_par, sizeof size_par, 2, 0x0a);
+        T_EQ_INT(i61_sconn_feed(&c, cr, len), 0);
+        free(cr);
+        T_EQ_INT(c.state, I61_SC_WAIT_CN);
+        T_EQ_INT(c.tpdu_size, 1024);
+        i61_sconn_consume_out(&c, c.out.len);
+        big[2] = 0x04;
+        big[3] = 0x05;                               /* 1029 */
+        T_EQ_INT(i61_sconn_feed(&c, big, 1029), -1);
+        T_CHECK(c.close_now);
+        T_CHECK(c.rx_cap < 8192);                    /* no room was made for it */
+        i61_sconn_free(&c);
+    }
+    free(big);
+    i61_server_free(s);
+}
+
+T_MAIN(T_CASE(test_golden_connection_a), T_CASE(test_other_acse_context_id),
+       T_CASE(test_frame_bounded_by_tpdu_size), T_CASE(test_other_mms_context_id), T_CASE(test_golden_continuation_c),
        T_CASE(test_abort_b), T_CASE(test_cotp_segmentation), T_CASE(test_refuse_class2_cr),
        T_CASE(test_refuse_over_limit), T_CASE(test_refuse_bad_association),
        T_CASE(test_hostile_frames), T_CASE(test_truncations), T_CASE(test_deferred_write),

@@ -3,10 +3,14 @@
  * silence, half a TPKT, 1000 connect/drop cycles, the connection limit,
  * deferred write/read hooks completed from another thread. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -564,7 +568,7 @@ static void test_parallel_clients(void)
 
 typedef struct dispatcher {
     i61_server *s;
-    int writes, reads, connects, disconnects;
+    atomic_int writes, reads, connects, disconnects;   /* polled by the main thread */
     int refuse_value;               /* writes of this float value are refused (11) */
     char last_ref[132];
     int last_fc;
@@ -615,6 +619,11 @@ static void test_event_queue(void)
     i61_server_set_queue_connection_events(s, 1);
     i61_server_event *e = NULL;
     T_EQ_INT(i61_server_next_event(s, 10, &e), I61_ERR_TIMEOUT);
+    /* the timeout is measured on the clock the condition variable waits on */
+    uint64_t w0 = now_ms();
+    T_EQ_INT(i61_server_next_event(s, 200, &e), I61_ERR_TIMEOUT);
+    uint64_t waited = now_ms() - w0;
+    T_CHECK(waited >= 190 && waited < 2000);
     T_EQ_INT(i61_server_start(s, "127.0.0.1", 0), 0);
     dispatcher d;
     memset(&d, 0, sizeof d);
@@ -735,7 +744,211 @@ static void test_stalled_frame_after_association(void)
     i61_server_free(s);
 }
 
-T_MAIN(T_CASE(test_services_with_our_client), T_CASE(test_stalled_frame_after_association), T_CASE(test_event_queue), T_CASE(test_small_pdu_paging),
+
+/* ------------------------------------------- review fixes: start, fds, errors */
+
+/* Two threads start the same server at once: exactly one listens. */
+typedef struct starter {
+    i61_server *s;
+    pthread_barrier_t *go;
+    int rc;
+} starter;
+
+static void *start_thread(void *arg)
+{
+    starter *st = arg;
+    pthread_barrier_wait(st->go);
+    st->rc = i61_server_start(st->s, "127.0.0.1", 0);
+    return NULL;
+}
+
+static void test_concurrent_start(void)
+{
+    for (int round = 0; round < 20; round++) {
+        i61_server *s = i61_server_new(fx_golden_model());
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        starter st[2] = {{s, &go, -1}, {s, &go, -1}};
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, start_thread, &st[i]);
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        T_EQ_INT((st[0].rc == 0) + (st[1].rc == 0), 1);
+        T_EQ_INT((st[0].rc == I61_ERR_ALREADY_CONNECTED) + (st[1].rc == I61_ERR_ALREADY_CONNECTED), 1);
+        T_CHECK(i61_server_is_running(s));
+        if (round % 5 == 0) {                        /* the one that won serves */
+            i61_client *c = connect_to(s);
+            double d = 0;
+            T_EQ_INT(i61_client_read_double(c, "IED1LD1/GGIO1.AnIn1.mag.f", I61_FC_MX, &d), 0);
+            i61_client_free(c);
+        }
+        pthread_barrier_destroy(&go);
+        i61_server_free(s);                          /* ASan: nothing of a second start leaks */
+    }
+}
+
+static int highest_fd(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir)
+        return -1;
+    int hi = -1;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        int v = atoi(e->d_name);
+        if (v > hi)
+            hi = v;
+    }
+    closedir(dir);
+    return hi;
+}
+
+static uint64_t cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Out of file descriptors: a connection waits in the backlog that the server
+ * cannot accept. The I/O thread must not spin on the readable listener, the
+ * existing association keeps being served, and once descriptors are free again
+ * the waiting connection is accepted. */
+static void test_accept_out_of_descriptors(void)
+{
+    i61_server *s = start_golden();
+    int port = i61_server_port(s);
+    i61_client *good = connect_to(s);
+    size_t crlen;
+    uint8_t *cr = t_golden("001_cotp_cr", &crlen);
+    struct rlimit old;
+    T_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int hi = highest_fd();
+    T_CHECK(hi > 2);
+    struct rlimit low = old;
+    low.rlim_cur = (rlim_t)hi + 9;
+    if (low.rlim_cur > old.rlim_max)
+        low.rlim_cur = old.rlim_max;
+    T_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+    enum { FILL_MAX = 4096 };                        /* gaps below the highest fd count too */
+    int *fill = calloc(FILL_MAX, sizeof *fill);
+    int nfill = 0, err = 0;
+    while (fill && nfill < FILL_MAX) {
+        int f = socket(AF_INET, SOCK_STREAM, 0);
+        if (f < 0) {
+            err = errno;
+            break;
+        }
+        fill[nfill++] = f;
+    }
+    T_EQ_INT(err, EMFILE);
+    T_CHECK(nfill > 0);
+    if (nfill > 0)
+        close(fill[--nfill]);                        /* one descriptor for our side */
+    int pending = raw_connect(port);                 /* the server has none to accept it */
+    T_CHECK(pending >= 0);
+
+    usleep(50000);
+    uint64_t c0 = cpu_ms(), w0 = now_ms();
+    usleep(400000);
+    uint64_t used = cpu_ms() - c0, wall = now_ms() - w0;
+    if (used * 3 >= wall)
+        fprintf(stderr, "  cpu %llu ms in %llu ms while out of descriptors\n",
+                (unsigned long long)used, (unsigned long long)wall);
+    T_CHECK(used * 3 < wall);                        /* no busy loop on the listener */
+    double d = 0;
+    T_EQ_INT(i61_client_read_double(good, "IED1LD1/GGIO1.AnIn1.mag.f", I61_FC_MX, &d), 0);
+    T_CHECK(d == 12.5);
+
+    while (nfill > 0)
+        close(fill[--nfill]);
+    free(fill);
+    T_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+    if (pending >= 0) {
+        T_EQ_INT(send(pending, cr, crlen, 0), (long)crlen);
+        uint8_t buf[64];
+        T_EQ_INT(read_frame(pending, buf, sizeof buf), 22);   /* CC: accepted after all */
+        close(pending);
+    }
+    free(cr);
+    T_EQ_INT(i61_client_read_double(good, "IED1LD1/GGIO1.AnIn1.mag.f", I61_FC_MX, &d), 0);
+    i61_client_free(good);
+    i61_server_free(s);
+}
+
+/* The last-error text of a client is per thread; a client freed by another
+ * thread must not pass its text on to a new client at the same address. */
+typedef struct err_thread {
+    i61_client *c;
+    sem_t phase1, go2, phase2;
+    char text1[400], text2[400];
+} err_thread;
+
+static void *err_thread_fn(void *arg)
+{
+    err_thread *t = arg;
+    double d;
+    i61_client_read_double(t->c, "IED1LD1/GGIO1.AnIn1.mag.f", I61_FC_MX, &d);
+    snprintf(t->text1, sizeof t->text1, "%s", i61_client_last_error_text(t->c));
+    sem_post(&t->phase1);
+    sem_wait(&t->go2);
+    snprintf(t->text2, sizeof t->text2, "%s", t->c ? i61_client_last_error_text(t->c) : "");
+    sem_post(&t->phase2);
+    return NULL;
+}
+
+static void test_error_text_after_free_in_other_thread(void)
+{
+    int reused = 0;
+    for (int round = 0; round < 4; round++) {
+        err_thread t;
+        memset(&t, 0, sizeof t);
+        sem_init(&t.phase1, 0, 0);
+        sem_init(&t.go2, 0, 0);
+        sem_init(&t.phase2, 0, 0);
+        t.c = i61_client_new();                      /* never connected: calls fail */
+        pthread_t th;
+        pthread_create(&th, NULL, err_thread_fn, &t);
+        sem_wait(&t.phase1);
+        T_CHECK(t.text1[0] != '\0');
+        i61_client *old = t.c;
+        i61_client_free(old);                        /* freed here, not in the thread */
+        /* a new client at the same address (when the allocator gives it back) */
+        i61_client *keep[32];
+        int nkeep = 0;
+        i61_client *same = NULL;
+        while (nkeep < 32) {
+            i61_client *c = i61_client_new();
+            if ((void *)c == (void *)old) {
+                same = c;
+                break;
+            }
+            keep[nkeep++] = c;
+        }
+        t.c = same;
+        sem_post(&t.go2);
+        sem_wait(&t.phase2);
+        pthread_join(th, NULL);
+        if (same) {
+            reused++;
+            T_CHECK(strcmp(t.text2, "") == 0);       /* not the freed client's text */
+            if (t.text2[0])
+                fprintf(stderr, "  stale text: %s\n", t.text2);
+            i61_client_free(same);
+        }
+        while (nkeep > 0)
+            i61_client_free(keep[--nkeep]);
+        sem_destroy(&t.phase1);
+        sem_destroy(&t.go2);
+        sem_destroy(&t.phase2);
+    }
+    if (!reused)
+        fprintf(stderr, "  (allocator never reused a client address: stale-text check not exercised)\n");
+}
+
+T_MAIN(T_CASE(test_services_with_our_client), T_CASE(test_concurrent_start),
+       T_CASE(test_accept_out_of_descriptors), T_CASE(test_error_text_after_free_in_other_thread), T_CASE(test_stalled_frame_after_association), T_CASE(test_event_queue), T_CASE(test_small_pdu_paging),
        T_CASE(test_arrays_alternate_access), T_CASE(test_deferred_hooks_over_sockets),
        T_CASE(test_connection_limit_and_events), T_CASE(test_hostile_clients),
        T_CASE(test_idle_timeout), T_CASE(test_parallel_clients))

@@ -4,21 +4,32 @@
 #include "client_internal.h"
 #include "reference.h"
 #include "../mms/strlist.h"
+#include "../net/loop.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- last error
- * Per thread, a few slots keyed by the client pointer: the text stays valid
- * until the next call on the same client from the same thread, and threads
- * never see each other's texts. Nothing here is shared between threads. */
+ * Per thread, a few slots keyed by the client pointer and the client's
+ * generation: the text stays valid until the next call on the same client
+ * from the same thread, and threads never see each other's texts. The
+ * generation (unique per i61_client_new, see i61_unique_id) makes a slot
+ * left behind in any thread by a freed client invisible to a later client
+ * allocated at the same address. */
 
 #define ERR_SLOTS 8
 
+static uint64_t i61_client_gen(const i61_client *c)
+{
+    return c ? c->gen : 0;
+}
+
 typedef struct err_slot {
     const i61_client *client;
+    uint64_t gen;
     unsigned long stamp;
     char text[I61_CLIENT_ERR_TEXT];
 } err_slot;
@@ -28,11 +39,18 @@ static _Thread_local unsigned long tl_clock;
 
 static err_slot *err_find(const i61_client *c, bool create)
 {
+    uint64_t gen = i61_client_gen(c);
     err_slot *oldest = &tl_err[0];
     for (int i = 0; i < ERR_SLOTS; i++) {
         if (tl_err[i].client == c) {
-            tl_err[i].stamp = ++tl_clock;
-            return &tl_err[i];
+            if (tl_err[i].gen != gen) {          /* left by a freed client */
+                tl_err[i].client = NULL;
+                tl_err[i].stamp = 0;
+                tl_err[i].text[0] = '\0';
+            } else {
+                tl_err[i].stamp = ++tl_clock;
+                return &tl_err[i];
+            }
         }
         if (tl_err[i].stamp < oldest->stamp)
             oldest = &tl_err[i];
@@ -40,16 +58,19 @@ static err_slot *err_find(const i61_client *c, bool create)
     if (!create)
         return NULL;
     oldest->client = c;
+    oldest->gen = gen;
     oldest->stamp = ++tl_clock;
     oldest->text[0] = '\0';
     return oldest;
 }
 
+/* Frees this thread's slot of c (other threads' slots die by generation). */
 static void err_forget(const i61_client *c)
 {
     for (int i = 0; i < ERR_SLOTS; i++)
         if (tl_err[i].client == c) {
             tl_err[i].client = NULL;
+            tl_err[i].gen = 0;
             tl_err[i].stamp = 0;
             tl_err[i].text[0] = '\0';
         }
@@ -97,6 +118,7 @@ i61_client *i61_client_new(void)
     i61_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    c->gen = i61_unique_id();
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         free(c);
         return NULL;
@@ -111,7 +133,6 @@ i61_client *i61_client_new(void)
     c->request_timeout_ms = I61_CLIENT_DEFAULT_REQUEST_TIMEOUT;
     c->max_pdu_size = I61_CLIENT_DEFAULT_MAX_PDU;
     c->max_outstanding = I61_CLIENT_DEFAULT_OUTSTANDING;
-    err_forget(c);              /* a stale slot of a freed client at the same address */
     return c;
 }
 

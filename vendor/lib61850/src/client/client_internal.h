@@ -26,6 +26,7 @@ struct i61_client {
     uint32_t request_timeout_ms;
     uint32_t max_pdu_size;        /* proposed */
     int max_outstanding;          /* proposed */
+    uint64_t gen;                 /* unique per i61_client_new (i61_unique_id), never 0 */
 };
 
 /* Settings snapshot (under the lock). */

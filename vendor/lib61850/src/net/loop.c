@@ -54,7 +54,16 @@ struct i61_loop {
 /* The only global state of the library: the current loop and its lock. */
 static pthread_mutex_t i61_loop_g_mu = PTHREAD_MUTEX_INITIALIZER;
 static i61_loop *i61_loop_g;
+static uint64_t i61_loop_g_ids;       /* i61_unique_id, under i61_loop_g_mu */
 static _Thread_local i61_loop *i61_loop_self;
+
+uint64_t i61_unique_id(void)
+{
+    pthread_mutex_lock(&i61_loop_g_mu);
+    uint64_t id = ++i61_loop_g_ids;
+    pthread_mutex_unlock(&i61_loop_g_mu);
+    return id;
+}
 
 uint64_t i61_mono_ms(void)
 {

@@ -50,6 +50,8 @@ typedef struct i61_task {
 
 /* NULL when the thread, epoll or eventfd cannot be created. */
 i61_loop *i61_loop_acquire(void);
+/* A process-wide unique, never-zero number (taken under the library's lock). */
+uint64_t i61_unique_id(void);
 void i61_loop_release(i61_loop *l);
 /* 1 when called on this loop's I/O thread. */
 int i61_loop_in_thread(const i61_loop *l);

@@ -35,6 +35,7 @@ int i61_sconn_init(i61_sconn *c, i61_server *s, uint32_t id, bool refuse)
     c->max_pdu = s->max_pdu;
     c->max_outstanding = s->max_outstanding;
     c->mms_ctx = I61_PRES_CTX_MMS;
+    c->acse_ctx = I61_PRES_CTX_ACSE;
     i61_cotp_reasm_init(&c->reasm, I61_SC_CONNECT_TSDU_MAX);
     i61_buf_init(&c->out);
     i61_buf_init(&c->pdu);
@@ -53,12 +54,22 @@ void i61_sconn_free(i61_sconn *c)
     i61_buf_free(&c->tsdu);
 }
 
+/* Largest TPKT frame accepted in the current state: a small CR first, then
+ * (from the CC on) one TPDU of the negotiated size plus the TPKT header. */
+static size_t i61_sc_max_frame(const i61_sconn *c)
+{
+    if (c->state == I61_SC_WAIT_CR)
+        return I61_SC_CR_FRAME_MAX;
+    size_t m = (size_t)c->tpdu_size + I61_TPKT_HDR;
+    return m < I61_TPKT_MAX ? m : I61_TPKT_MAX;
+}
+
 uint8_t *i61_sconn_rx_space(i61_sconn *c, size_t *avail)
 {
     size_t target = c->rx_len + I61_SC_RX_CHUNK;
     if (c->rx_len >= I61_TPKT_HDR) {
         size_t flen = (size_t)c->rx[2] << 8 | c->rx[3];
-        if (flen > target)
+        if (flen > target && flen <= i61_sc_max_frame(c))   /* no room for a frame refused anyway */
             target = flen;
     }
     if (c->rx_cap < target) {
@@ -122,7 +133,7 @@ int i61_sconn_send_pdu(i61_sconn *c, const uint8_t *pdu, size_t len)
 static void i61_sc_abort(i61_sconn *c)
 {
     i61_buf_reset(&c->tsdu);
-    if (i61_iso_write_abort_tsdu(&c->tsdu) == I61_OK)
+    if (i61_iso_write_abort_tsdu_ctx(&c->tsdu, c->acse_ctx) == I61_OK)
         i61_sc_send_tsdu(c);
     c->state = I61_SC_CLOSING;
     c->close_after_flush = true;
@@ -237,6 +248,8 @@ static void i61_sc_on_connect(i61_sconn *c, const i61_iso_ind *ind)
         i61_sc_refuse(c, 0);                           /* reason-not-specified */
         return;
     }
+    int32_t acse_ctx = i61_iso_find_ctx(&ind->pres, i61_oid_acse_as, sizeof i61_oid_acse_as);
+    c->acse_ctx = acse_ctx > 0 ? acse_ctx : I61_PRES_CTX_ACSE;
     int result = I61_ACSE_ACCEPTED, diag = I61_ACSE_DIAG_NULL, irc = -1;
     i61_buf mms;
     i61_buf_init(&mms);
@@ -323,13 +336,24 @@ static void i61_sc_on_tsdu(i61_sconn *c, const uint8_t *tsdu, size_t len)
         else
             i61_sc_abort(c);
         break;
-    case I61_ISO_IND_RELEASE_REQUEST:
+    case I61_ISO_IND_RELEASE_REQUEST: {
+        /* the RLRE travels in the presentation context the RLRQ came in (the
+         * client's ACSE context id, not necessarily 1) */
+        int32_t actx = I61_PRES_CTX_ACSE;
+        const uint8_t *apdu;
+        size_t alen;
+        if (ind.spdu.user_data_len == 0 ||
+            i61_pres_decode_user_data(ind.spdu.user_data, ind.spdu.user_data_len, &actx, &apdu,
+                                      &alen) != I61_OK ||
+            actx <= 0)
+            actx = I61_PRES_CTX_ACSE;
         i61_buf_reset(&c->tsdu);
-        if (i61_iso_write_release_response_tsdu(&c->tsdu) == I61_OK)
+        if (i61_iso_write_release_response_tsdu_ctx(&c->tsdu, actx) == I61_OK)
             i61_sc_send_tsdu(c);
         c->state = I61_SC_CLOSING;
         c->close_after_flush = true;
         break;
+    }
     case I61_ISO_IND_ABORT:
         c->close_now = true;
         break;
@@ -393,8 +417,7 @@ int i61_sconn_rx_commit(i61_sconn *c, size_t n)
     size_t off = 0;
     while (!c->close_now && c->state != I61_SC_CLOSING) {
         size_t flen = 0;
-        size_t maxf = c->state == I61_SC_WAIT_CR ? I61_SC_CR_FRAME_MAX : I61_TPKT_MAX;
-        int r = i61_tpkt_check(c->rx + off, c->rx_len - off, maxf, &flen);
+        int r = i61_tpkt_check(c->rx + off, c->rx_len - off, i61_sc_max_frame(c), &flen);
         if (r == 0)
             break;
         if (r < 0) {

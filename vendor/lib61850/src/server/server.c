@@ -19,6 +19,7 @@
 #define I61_SRV_REFUSING_MAX 16          /* connections kept open only to send a DR */
 #define I61_SRV_OUT_HIGH (1u << 20)      /* stop reading a client that does not read */
 #define I61_SRV_READS_PER_EVENT 4
+#define I61_SRV_ACCEPT_PAUSE_MS 100      /* out of descriptors: retry accepting after this */
 
 struct i61_server_conn {
     i61_server_conn *prev, *next;
@@ -40,8 +41,11 @@ struct i61_server_conn {
 typedef struct i61_srv_net {
     i61_loop *loop;
     bool running;               /* guarded by srv->mu */
+    bool starting;              /* i61_server_start in progress (guarded by srv->mu) */
     int lfd;
     i61_io *lio;
+    i61_timer *accept_timer;    /* re-arms the listener after running out of descriptors */
+    bool accept_paused;
     int port;
     i61_server_conn *conns;
     int nconns;                 /* accepted, not refusing (guarded by srv->mu for readers) */
@@ -49,6 +53,7 @@ typedef struct i61_srv_net {
     uint32_t next_id;
     i61_task wake_task;
     i61_task stop_task;
+    i61_task listen_task;
     i61_timer *sweep;
     uint64_t sweep_at;          /* deadline the sweep timer is armed for, 0 = none */
 } i61_srv_net;
@@ -60,6 +65,9 @@ static i61_srv_net *i61_net(i61_server *s)
 
 /* --------------------------------------------------------------- lifetime */
 
+static void i61_srv_wake(i61_server *s);
+static void i61_srv_arm_sweep(i61_server *s, uint64_t deadline);
+
 i61_server *i61_server_new(i61_model *model)
 {
     if (!model)
@@ -68,9 +76,18 @@ i61_server *i61_server_new(i61_model *model)
     i61_srv_net *n = calloc(1, sizeof *n);
     int locks = 0;
     if (s && n) {
-        locks += pthread_mutex_init(&s->mu, NULL) == 0;
+        /* ev_cv waits against the monotonic clock (i61_server_next_event) */
+        pthread_condattr_t ca;
+        bool ca_ok = pthread_condattr_init(&ca) == 0;
+        if (ca_ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0) {
+            pthread_condattr_destroy(&ca);
+            ca_ok = false;
+        }
+        locks += ca_ok && pthread_mutex_init(&s->mu, NULL) == 0;
         locks += locks == 1 && pthread_mutex_init(&s->ev_mu, NULL) == 0;
-        locks += locks == 2 && pthread_cond_init(&s->ev_cv, NULL) == 0;
+        locks += locks == 2 && pthread_cond_init(&s->ev_cv, &ca) == 0;
+        if (ca_ok)
+            pthread_condattr_destroy(&ca);
     }
     if (locks != 3) {
         if (locks >= 2)
@@ -86,6 +103,10 @@ i61_server *i61_server_new(i61_model *model)
     s->model = model;
     s->net = n;
     n->lfd = -1;
+    /* Set once here, never changed: i61_srv_complete reads them from any thread
+     * (both are no-ops while the server is not running). */
+    s->wake = i61_srv_wake;
+    s->arm_sweep = i61_srv_arm_sweep;
     snprintf(s->vendor, sizeof s->vendor, "lib61850");
     snprintf(s->model_name, sizeof s->model_name, "lib61850 server");
     snprintf(s->revision, sizeof s->revision, "%s", i61_version());
@@ -330,7 +351,7 @@ int i61_server_next_event(i61_server *s, uint32_t timeout_ms, i61_server_event *
     if (!s || !out)
         return I61_ERR_INVALID_ARGUMENT;
     struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
+    clock_gettime(CLOCK_MONOTONIC, &dl);       /* ev_cv uses the monotonic clock */
     dl.tv_sec += timeout_ms / 1000;
     dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (dl.tv_nsec >= 1000000000L) {
@@ -631,14 +652,47 @@ static void i61_peer_string(int fd, char *out, size_t cap)
     snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
+/* The accept timer: watch the listener again. */
+static void i61_srv_accept_resume(void *ud)
+{
+    i61_server *s = ud;
+    i61_srv_net *n = i61_net(s);
+    if (!n->accept_paused || !n->lio)
+        return;
+    n->accept_paused = false;
+    if (i61_io_set_interest(n->lio, I61_IO_READ) != 0) {
+        n->accept_paused = true;                 /* try again later */
+        i61_timer_start(n->accept_timer, I61_SRV_ACCEPT_PAUSE_MS, 0);
+    }
+}
+
+static void i61_srv_pause_accept(i61_server *s)
+{
+    i61_srv_net *n = i61_net(s);
+    if (n->accept_paused || !n->lio || !n->accept_timer)
+        return;
+    n->accept_paused = true;
+    i61_io_set_interest(n->lio, 0);
+    i61_timer_start(n->accept_timer, I61_SRV_ACCEPT_PAUSE_MS, 0);
+}
+
 static void i61_srv_accept(void *ud, uint32_t events)
 {
     i61_server *s = ud;
     i61_srv_net *n = i61_net(s);
     (void)events;
+    if (n->accept_paused)
+        return;
     for (int k = 0; k < 64; k++) {
         int fd = -1;
         int r = i61_sock_accept(n->lfd, &fd);
+        if (r == -EMFILE || r == -ENFILE || r == -ENOBUFS || r == -ENOMEM) {
+            /* The pending connection stays in the backlog and the listener stays
+             * readable (level-triggered): stop watching it for a while instead
+             * of spinning, and look again when the timer fires. */
+            i61_srv_pause_accept(s);
+            break;
+        }
         if (r != 0)
             break;
         pthread_mutex_lock(&s->mu);
@@ -773,6 +827,22 @@ static void i61_srv_shutdown_task(void *arg)
         i61_timer_free(n->sweep);
         n->sweep = NULL;
     }
+    if (n->accept_timer) {
+        i61_timer_free(n->accept_timer);
+        n->accept_timer = NULL;
+    }
+    n->accept_paused = false;
+}
+
+/* Registers the listener on the I/O thread, so that n->lio is only ever
+ * written and read there (the accept callback may run at once). */
+static void i61_srv_listen_task(void *arg)
+{
+    i61_server *s = arg;
+    i61_srv_net *n = i61_net(s);
+    n->lio = n->sweep && n->accept_timer
+                 ? i61_io_add(n->loop, n->lfd, I61_IO_READ, i61_srv_accept, s)
+                 : NULL;
 }
 
 int i61_server_start(i61_server *s, const char *host, int port)
@@ -780,24 +850,37 @@ int i61_server_start(i61_server *s, const char *host, int port)
     if (!s || port < 0 || port > 65535)
         return I61_ERR_INVALID_ARGUMENT;
     i61_srv_net *n = i61_net(s);
+    /* Claim the start under the lock: a concurrent start (or a start while
+     * running) gets I61_ERR_ALREADY_CONNECTED instead of listening twice. */
     pthread_mutex_lock(&s->mu);
-    bool running = n->running;
+    bool busy = n->running || n->starting;
+    if (!busy)
+        n->starting = true;
     pthread_mutex_unlock(&s->mu);
-    if (running)
+    if (busy)
         return I61_ERR_ALREADY_CONNECTED;
     i61_model_lock(s->model);
     int rc = i61_model_prepare(s->model);
     i61_model_unlock(s->model);
-    if (rc != I61_OK)
-        return rc;
     int fd = -1, bound = 0;
-    rc = i61_sock_listen(host && *host ? host : NULL, port, 128, &fd, &bound);
-    if (rc != 0)
-        return rc == I61_ERR_INVALID_ARGUMENT ? rc : I61_ERR_UNKNOWN;
-    i61_loop *l = i61_loop_acquire();
-    if (!l) {
-        close(fd);
-        return I61_ERR_UNKNOWN;
+    if (rc == I61_OK) {
+        rc = i61_sock_listen(host && *host ? host : NULL, port, 128, &fd, &bound);
+        if (rc != 0)
+            rc = rc == I61_ERR_INVALID_ARGUMENT ? rc : I61_ERR_UNKNOWN;
+    }
+    i61_loop *l = NULL;
+    if (rc == I61_OK) {
+        l = i61_loop_acquire();
+        if (!l) {
+            close(fd);
+            rc = I61_ERR_UNKNOWN;
+        }
+    }
+    if (rc != I61_OK) {
+        pthread_mutex_lock(&s->mu);
+        n->starting = false;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
     }
     n->loop = l;
     n->lfd = fd;
@@ -806,17 +889,25 @@ int i61_server_start(i61_server *s, const char *host, int port)
     n->wake_task.arg = s;
     n->stop_task.fn = i61_srv_shutdown_task;
     n->stop_task.arg = s;
+    n->listen_task.fn = i61_srv_listen_task;
+    n->listen_task.arg = s;
     n->sweep = i61_timer_new(l, i61_srv_sweep_cb, s);
     n->sweep_at = 0;
-    s->wake = i61_srv_wake;
-    s->arm_sweep = i61_srv_arm_sweep;
+    n->accept_timer = i61_timer_new(l, i61_srv_accept_resume, s);
+    n->accept_paused = false;
     pthread_mutex_lock(&s->mu);
     n->running = true;
+    n->starting = false;
     pthread_mutex_unlock(&s->mu);
     pthread_mutex_lock(&s->ev_mu);
     s->ev_interrupted = false;
     pthread_mutex_unlock(&s->ev_mu);
-    n->lio = n->sweep ? i61_io_add(l, fd, I61_IO_READ, i61_srv_accept, s) : NULL;
+    if (i61_loop_in_thread(l)) {
+        i61_srv_listen_task(s);
+    } else {
+        i61_loop_post(l, &n->listen_task);
+        i61_loop_sync(l);                        /* n->lio is set (or NULL) after this */
+    }
     if (!n->lio) {
         i61_server_stop(s);
         return I61_ERR_UNKNOWN;
@@ -847,8 +938,6 @@ int i61_server_stop(i61_server *s)
     n->port = 0;
     i61_loop_release(n->loop);
     n->loop = NULL;
-    s->wake = NULL;
-    s->arm_sweep = NULL;
     i61_srv_free_all_reqs(s);
     return I61_OK;
 }

@@ -58,6 +58,7 @@ typedef struct i61_sconn {
     size_t rx_len, rx_cap;
     i61_cotp_reasm reasm;
     uint32_t tpdu_size;         /* negotiated TPDU size (CC), 128 before */
+    int32_t acse_ctx;           /* presentation context of ACSE (the client's id, normally 1) */
     uint16_t peer_ref;
 
     /* negotiated at Initiate */
