@@ -381,6 +381,27 @@ static void test_abort_138(void)
     free(g);
 }
 
+/* ARP-PPDU (provider abort, ISO 8823 normal mode): SEQUENCE { [0] reason, [1] event }.
+ * The stack never sends one, but a peer may. */
+static void test_arp_decode(void)
+{
+    static const uint8_t arp[] = { 0x30, 0x06, 0x80, 0x01, 0x05, 0x81, 0x01, 0x02 };
+    static const uint8_t arp_empty[] = { 0x30, 0x00 };
+    static const uint8_t arp_negative[] = { 0x30, 0x03, 0x80, 0x01, 0xff };
+    static const uint8_t arp_unknown[] = { 0x30, 0x03, 0x82, 0x01, 0x00 };
+    i61_pres_abort pa;
+    T_EQ_INT(i61_pres_decode_abort(arp, sizeof arp, &pa), I61_OK);
+    T_EQ_INT(pa.aru, 0);
+    T_EQ_INT(pa.provider_reason, 5);
+    T_CHECK(pa.user_data == NULL);
+    T_EQ_INT(i61_pres_decode_abort(arp_empty, sizeof arp_empty, &pa), I61_OK);
+    T_EQ_INT(pa.aru, 0);
+    T_EQ_INT(pa.provider_reason, -1);
+    T_EQ_INT(i61_pres_decode_abort(arp_negative, sizeof arp_negative, &pa), I61_ERR_MALFORMED_MESSAGE);
+    T_EQ_INT(i61_pres_decode_abort(arp_unknown, sizeof arp_unknown, &pa), I61_ERR_MALFORMED_MESSAGE);
+    T_EQ_INT(i61_pres_decode_abort(arp, sizeof arp - 1, &pa), I61_ERR_MALFORMED_MESSAGE);
+}
+
 static void test_reassembly_155_156(void)
 {
     size_t n1, n2;
@@ -764,6 +785,6 @@ static void test_truncated_and_garbage(void)
 
 T_MAIN(T_CASE(test_cr_001), T_CASE(test_cc_002), T_CASE(test_cc_max_tsels), T_CASE(test_dr_er), T_CASE(test_tpkt),
        T_CASE(test_connect_003), T_CASE(test_accept_004), T_CASE(test_conclude_134_135),
-       T_CASE(test_release_136_137), T_CASE(test_abort_138), T_CASE(test_reassembly_155_156),
+       T_CASE(test_release_136_137), T_CASE(test_abort_138), T_CASE(test_arp_decode), T_CASE(test_reassembly_155_156),
        T_CASE(test_session_forms), T_CASE(test_cpr_and_rejecting_aare), T_CASE(test_other_context_ids), T_CASE(test_aarq_password),
        T_CASE(test_truncated_and_garbage))

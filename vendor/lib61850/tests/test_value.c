@@ -267,6 +267,47 @@ static void test_trees(void)
     T_EQ_INT(i61_value_get_boolean(NULL, &b), I61_ERR_INVALID_ARGUMENT);
 }
 
+/* Ownership contract of i61_value_set_element (i61.h: "Takes ownership of
+ * child"). Double frees or leaks here are reported by the sanitizer builds. */
+static void test_set_element_ownership(void)
+{
+    i61_value *s = i61_value_new_structure(2);
+    i61_value *x = i61_value_new_integer(7);
+    T_EQ_INT(i61_value_set_element(s, 0, x), I61_OK);
+    T_CHECK(i61_value_element(s, 0) == x);
+
+    /* a value cannot become its own element: refused, and v is NOT freed */
+    T_EQ_INT(i61_value_set_element(s, 1, s), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_value_type(s), I61_TYPE_STRUCTURE);
+    T_EQ_INT(i61_value_count(s), 2);
+    T_CHECK(i61_value_element(s, 0) == x);
+    T_CHECK(i61_value_element(s, 1) == NULL);
+    i61_value *leaf = i61_value_new_integer(3);
+    T_EQ_INT(i61_value_set_element(leaf, 0, leaf), I61_ERR_INVALID_ARGUMENT);
+    int64_t iv = 0;
+    T_EQ_INT(i61_value_get_int64(leaf, &iv), I61_OK);
+    T_EQ_INT(iv, 3);
+    i61_value_free(leaf);
+    T_EQ_INT(i61_value_set_element(NULL, 0, NULL), I61_ERR_INVALID_ARGUMENT);
+
+    /* setting the element already in that slot keeps it (it is not freed) */
+    T_EQ_INT(i61_value_set_element(s, 0, x), I61_OK);
+    T_CHECK(i61_value_element(s, 0) == x);
+    T_EQ_INT(i61_value_get_int64(i61_value_element(s, 0), &iv), I61_OK);
+    T_EQ_INT(iv, 7);
+
+    /* failures other than child == v consume the child (no leak) */
+    T_EQ_INT(i61_value_set_element(s, 2, i61_value_new_integer(1)), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_value_set_element(NULL, 0, i61_value_new_integer(1)), I61_ERR_INVALID_ARGUMENT);
+    T_CHECK(i61_value_element(s, 0) == x);
+
+    /* NULL empties the slot and frees what was there */
+    T_EQ_INT(i61_value_set_element(s, 0, NULL), I61_OK);
+    T_CHECK(i61_value_element(s, 0) == NULL);
+    T_EQ_INT(i61_value_set_element(s, 1, i61_value_new_boolean(1)), I61_OK);
+    i61_value_free(s);                       /* frees exactly the one remaining element */
+}
+
 static void test_strlist(void)
 {
     i61_strlist *l = i61_strlist_new();
@@ -293,4 +334,5 @@ static void test_strlist(void)
 }
 
 T_MAIN(T_CASE(test_integers), T_CASE(test_boolean_and_float), T_CASE(test_strings_and_bytes),
-       T_CASE(test_data_access_error), T_CASE(test_trees), T_CASE(test_strlist))
+       T_CASE(test_data_access_error), T_CASE(test_trees),
+       T_CASE(test_set_element_ownership), T_CASE(test_strlist))

@@ -56,6 +56,7 @@
 
 #include "../iso/iso_conn.h"
 #include "../mms/initiate.h"
+#include "../mms/mms_pdu.h"
 #include "../net/loop.h"
 #include "../net/sock.h"
 
@@ -465,41 +466,18 @@ static int i61_assoc_send_pdu(i61_assoc *a, const uint8_t *pdu, size_t len)
 
 /* ----------------------------------------------------------- receiving */
 
-/* Invoke id of a confirmed-Response (02), -Error ([0]) or Reject ([0] OPTIONAL). */
-static int i61_assoc_invoke_id(const uint8_t *pdu, size_t len, uint32_t *id, int *have)
-{
-    i61_ber_tlv t, e;
-    size_t used;
-    *have = 0;
-    if (i61_ber_parse(pdu, len, &t, &used) != I61_BER_OK || used != len || !t.constructed)
-        return -1;
-    int reject = t.id == 0xa4;
-    if (t.len == 0)
-        return reject ? 0 : -1;
-    if (i61_ber_parse(t.val, t.len, &e, &used) != I61_BER_OK)
-        return -1;
-    i61_ber_id want = (t.id == 0xa1 || t.id == 0xa0) ? 0x02 : 0x80;
-    if (e.id != want)
-        return reject ? 0 : -1;
-    if (i61_ber_get_uint32(&e, id) != 0)
-        return -1;
-    *have = 1;
-    return 0;
-}
-
+/* A peer request nobody handles: RejectPDU confirmed-requestPDU/unrecognized-service. */
 static void i61_assoc_reject_request(i61_assoc *a, const uint8_t *pdu, size_t len)
 {
     uint32_t id;
-    int have;
-    if (i61_assoc_invoke_id(pdu, len, &id, &have) != 0 || !have)
+    int kind;
+    if (i61_mms_pdu_invoke_id(pdu, len, &id, &kind) != I61_OK || kind != I61_MMS_KIND_REQUEST)
         return;
     i61_buf b;
     i61_buf_init(&b);
-    size_t m = i61_ber_open(&b, 0xa4);
-    i61_ber_put_uint64(&b, 0x80, id);
-    i61_ber_put_int64(&b, 0x81, 1);            /* confirmed-requestPDU: unrecognized-service */
-    i61_ber_close(&b, m);
-    if (!b.oom && i61_assoc_send_pdu(a, b.data, b.len) == I61_ERR_CONNECTION_LOST)
+    if (i61_mms_enc_reject_pdu(&b, true, id, I61_MMS_REJECT_CONFIRMED_REQUEST,
+                               I61_MMS_REJECT_UNRECOGNIZED_SERVICE) == I61_OK
+        && i61_assoc_send_pdu(a, b.data, b.len) == I61_ERR_CONNECTION_LOST)
         i61_assoc_drop(a, I61_ERR_CONNECTION_LOST, "send failed");
     i61_buf_free(&b);
 }
@@ -604,12 +582,12 @@ static void i61_assoc_mms(i61_assoc *a, const uint8_t *pdu, size_t len)
     case 0xa2:
     case 0xa4: {
         uint32_t id;
-        int have;
-        if (i61_assoc_invoke_id(pdu, len, &id, &have) != 0) {
+        int kind;
+        if (i61_mms_pdu_invoke_id(pdu, len, &id, &kind) != I61_OK) {
             i61_assoc_drop(a, I61_ERR_CONNECTION_LOST, "malformed MMS PDU");
             return;
         }
-        if (!have)
+        if (kind == I61_MMS_KIND_REJECT && id == I61_MMS_NO_INVOKE_ID)
             return;                              /* a reject without invoke id: nothing to match */
         pthread_mutex_lock(&a->mu);
         for (i61_waiter **pp = &a->pending; *pp; pp = &(*pp)->next) {
@@ -1150,7 +1128,11 @@ fail:
 
 uint32_t i61_assoc_next_invoke_id(i61_assoc *a)
 {
-    return atomic_fetch_add(&a->next_invoke, 1);
+    uint32_t id;
+    do {                                         /* that value means "no invoke id" to the decoder */
+        id = atomic_fetch_add(&a->next_invoke, 1);
+    } while (id == I61_MMS_NO_INVOKE_ID);
+    return id;
 }
 
 /* ------------------------------------------------------ direct receive */

@@ -490,15 +490,6 @@ int i61_pres_write_aru(i61_buf *b, int32_t ctx, const uint8_t *apdu, size_t len)
     return b->oom ? I61_ERR_UNKNOWN : I61_OK;
 }
 
-int i61_pres_write_arp(i61_buf *b, int provider_reason)
-{
-    size_t m = i61_ber_open(b, 0x30);
-    if (provider_reason >= 0)
-        i61_ber_put_int64(b, 0x80, provider_reason);
-    i61_ber_close(b, m);
-    return b->oom ? I61_ERR_UNKNOWN : I61_OK;
-}
-
 int i61_pres_decode_abort(const uint8_t *p, size_t len, i61_pres_abort *a)
 {
     i61_ber_tlv t, f;

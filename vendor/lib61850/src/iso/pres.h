@@ -76,9 +76,9 @@ int i61_pres_write_user_data(i61_buf *b, int32_t ctx, const uint8_t *pdu, size_t
 int i61_pres_decode_user_data(const uint8_t *p, size_t len, int32_t *ctx,
                               const uint8_t **pdu, size_t *pdu_len);
 
-/* Abort. ARU (normal mode) carries user data (ctx + APDU); ARP carries a provider reason. */
+/* Abort. ARU (normal mode) carries user data (ctx + APDU); ARP (decoded only,
+ * never sent by this stack) carries a provider reason. */
 int i61_pres_write_aru(i61_buf *b, int32_t ctx, const uint8_t *apdu, size_t len);
-int i61_pres_write_arp(i61_buf *b, int provider_reason);
 typedef struct i61_pres_abort {
     int aru;                          /* 1 ARU, 0 ARP */
     int provider_reason;              /* ARP [0], -1 absent */

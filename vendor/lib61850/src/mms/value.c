@@ -217,11 +217,6 @@ i61_value *i61_value_new_generalized_time(const char *text)
     return i61_value_new_bytes(I61_TYPE_GENERALIZED_TIME, (const uint8_t *)text, strlen(text));
 }
 
-i61_value *i61_value_new_obj_id(const uint8_t *content, size_t len)
-{
-    return i61_value_new_bytes(I61_TYPE_OBJ_ID, content, len);
-}
-
 i61_value *i61_value_new_bcd(int64_t v)
 {
     if (v < 0)
@@ -455,10 +450,17 @@ i61_value *i61_value_element(const i61_value *v, size_t i)
     return v->u.list.items[i];
 }
 
+/* Takes ownership of child (i61.h): on success it becomes element i (the
+ * previous element is freed, unless it is child itself); on any other failure
+ * it is freed, so callers never have to guess who owns it.
+ * Preconditions the library cannot check cheaply: child must be a root that
+ * the caller owns, i.e. not an element of any value (another slot of v
+ * included) and not an ancestor of v; otherwise a later i61_value_free frees
+ * it twice. The one case detected is child == v (a value cannot become its own
+ * element): I61_ERR_INVALID_ARGUMENT, and nothing is freed, since freeing
+ * child would free v under the caller. NULL child empties slot i. */
 int i61_value_set_element(i61_value *v, size_t i, i61_value *child)
 {
-    /* The child is consumed in every case (freed on failure), so that callers
-     * never have to guess who owns it; a value cannot become its own child. */
     if (child == v)
         return I61_ERR_INVALID_ARGUMENT;
     if (!v) {

@@ -57,7 +57,5 @@ i61_value *i61_value_new_unsigned_sized(uint64_t v, int bits);
  * type specification. I61_ERR_TYPE_INCONSISTENT for other types,
  * I61_ERR_INVALID_ARGUMENT for another size or a value that does not fit. */
 int i61_value_set_bit_size(i61_value *v, int bits);
-/* Object identifier from its BER content octets. */
-i61_value *i61_value_new_obj_id(const uint8_t *content, size_t len);
 
 #endif
