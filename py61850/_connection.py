@@ -1019,3 +1019,134 @@ class IedConnection:
     def write_octet_string(self, object_reference: Reference, fc: FcLike, value: bytes) -> None:
         """Write an OCTET-STRING."""
         self.write_value(object_reference, fc, MmsValue.octet_string(value))
+
+    # ---------------------------------------------------------------- data sets
+    # (CreateDataSet, DeleteDataSet, GetDataSetDirectory, GetDataSetValues,
+    # SetDataSetValues; DataSet lives in _dataset.py)
+
+    def create_dataset(self, dataset_reference: Reference, fcdas: Iterable[Reference]) -> None:
+        """Create a data set on the server (MMS DefineNamedVariableList).
+
+        :param dataset_reference: ``"LD/LN.name"`` for a persistent data set of a
+            logical device, ``"@name"`` for one that belongs to this association
+            (the server deletes it when the association closes), or ``"LN.name"``
+            without a logical device for a VMD-specific one
+        :param fcdas: member references ``"LD/LN.DO[.DA...][FC]"`` (FCDAs or FCDs),
+            an array element as ``"LD/LN.DO.arr(2)[FC]"``
+        :raises ObjectExistsError: a data set of that name exists
+        :raises ObjectUndefinedError: a member (or the logical node) does not exist
+            (the server's answer; libiec61850 and the Rust server may answer differently)
+        """
+        ffi, lib = self._ffi, self._lib
+        ref_s = _ref_str(dataset_reference)
+        members = [_ref_bytes(m, "member reference") for m in fcdas]
+        keep = [ffi.new("char[]", b) for b in members]
+        arr = ffi.new("const char *[]", keep) if keep else ffi.NULL
+        self._call("create_dataset", ref_s, None, lib.i61_client_create_dataset,
+                   _ref_bytes(dataset_reference, "data set reference"), arr, len(members))
+
+    def delete_dataset(self, dataset_reference: Reference) -> None:
+        """Delete a deletable data set (MMS DeleteNamedVariableList).
+
+        :raises ObjectDoesNotExistError: the server has no such data set
+        :raises AccessDeniedError: the server did not delete it (a data set from
+            the configuration, or one in use by an enabled report control block)
+        """
+        ref_s = _ref_str(dataset_reference)
+        self._call("delete_dataset", ref_s, None, self._lib.i61_client_delete_dataset,
+                   _ref_bytes(dataset_reference, "data set reference"))
+
+    def _dataset_directory(self, dataset_reference: Reference) -> tuple[list[str], bool]:
+        ffi, lib = self._ffi, self._lib
+        out = ffi.new("i61_strlist **")
+        deletable = ffi.new("int *")
+        self._call("get_dataset_directory", _ref_str(dataset_reference), None,
+                   lib.i61_client_get_dataset_directory,
+                   _ref_bytes(dataset_reference, "data set reference"), out, deletable)
+        lst = out[0]
+        try:
+            n = lib.i61_strlist_count(lst)
+            names = [ffi.string(lib.i61_strlist_get(lst, i)).decode("utf-8", errors="replace") for i in range(n)]
+        finally:
+            lib.i61_strlist_free(lst)
+        return names, bool(deletable[0])
+
+    def get_dataset_directory(self, dataset_reference: Reference) -> list[str]:
+        """Member references of a data set, in order (MMS GetNamedVariableListAttributes).
+
+        :param dataset_reference: ``"LD/LN.name"`` or ``"@name"``
+        :returns: ``["LD/LN.DO.DA[FC]", ...]``
+        """
+        return self._dataset_directory(dataset_reference)[0]
+
+    def is_dataset_deletable(self, dataset_reference: Reference) -> bool:
+        """The server's mmsDeletable flag of a data set (``False`` for configured ones)."""
+        return self._dataset_directory(dataset_reference)[1]
+
+    def _read_dataset_values(self, ref_s: str, ref_b: bytes) -> list[MmsValue]:
+        out = self._ffi.new("i61_value **")
+        self._call("read_dataset", ref_s, None, self._lib.i61_client_read_dataset, ref_b, out)
+        return list(MmsValue._own(out[0]))
+
+    def read_dataset(self, dataset_reference: Reference) -> "DataSet":
+        """Read all values of a data set in one request (MMS Read of the named
+        variable list).
+
+        :param dataset_reference: ``"LD/LN.name"`` or ``"@name"``
+        :returns: a :class:`~py61850.client.DataSet`; members the server could not
+            read hold a DataAccessError value (see :meth:`DataSet.errors`)
+        :raises ObjectDoesNotExistError: no such data set
+        """
+        from ._dataset import DataSet
+
+        ref_s = _ref_str(dataset_reference)
+        values = self._read_dataset_values(ref_s, _ref_bytes(dataset_reference, "data set reference"))
+        return DataSet(self, ref_s, values)
+
+    def update_dataset_values(self, dataset: "DataSet") -> None:
+        """Read the values of ``dataset`` again and store them in it."""
+        from ._dataset import DataSet
+
+        if not isinstance(dataset, DataSet):
+            raise TypeError(f"update_dataset_values needs a DataSet, got {type(dataset).__name__}")
+        dataset._set_values(self._read_dataset_values(dataset.reference, _ref_bytes(dataset.reference)))
+
+    def write_dataset_values(
+        self, dataset_reference: Reference, values: Sequence[MmsValue]
+    ) -> list[Optional[IedConnectionException]]:
+        """Write the members of a data set in one request (MMS Write of the named
+        variable list); one value per member, in member order, each of the
+        member's MMS type.
+
+        :returns: per member ``None`` (written) or an unraised exception
+            (e.g. :class:`~py61850.client.AccessDeniedError` for an ST member)
+        :raises IedConnectionException: the request as a whole failed
+        """
+        ffi, lib = self._ffi, self._lib
+        vals = list(values)
+        for v in vals:
+            if not isinstance(v, MmsValue):
+                raise TypeError(f"write_dataset_values needs MmsValue values, got {type(v).__name__}")
+        if not vals:
+            raise InvalidArgumentError("write_dataset_values needs at least one value",
+                                       IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        ref_s = _ref_str(dataset_reference)
+        arr = ffi.new("const i61_value *[]", [v._ptr for v in vals])
+        results = ffi.new("int[]", len(vals))
+        self._call("write_dataset_values", ref_s, None, lib.i61_client_write_dataset,
+                   _ref_bytes(dataset_reference, "data set reference"), arr, len(vals), results)
+        out: list[Optional[IedConnectionException]] = []
+        for i in range(len(vals)):
+            err = int(results[i])
+            if err == 0:
+                out.append(None)
+            else:
+                text = ffi.string(lib.i61_err_str(err)).decode("utf-8", errors="replace")
+                out.append(exception_for(err, self._message("write_dataset_values", f"{ref_s} member {i}", None, text, err), ref_s, None))
+        return out
+
+
+from typing import TYPE_CHECKING  # noqa: E402  (data sets: the DataSet annotations above)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._dataset import DataSet

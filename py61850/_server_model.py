@@ -126,12 +126,33 @@ class _Builder:
                     ln_node = out[0]
                     for do in ln.data_objects:
                         self._add_do(ln_node, do, f"{path}.{do.name}")
+            self._add_data_sets()
             self._apply_values()
         except BaseException:
             lib.i61_model_free(self.m)
             self.m = ffi.NULL
             raise
         return self.m
+
+    def _add_data_sets(self) -> None:
+        """The SCL data sets as persistent (not deletable) MMS named variable
+        lists ``LD/LN$name``. A data set whose members are not all in the model
+        (an attribute that was left out) is left out too, with a warning."""
+        ffi, lib = self.ffi, self.lib
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                for ds in getattr(ln, "data_sets", ()):
+                    ref = f"{ld.domain_name}/{ln.name}.{ds.name}"
+                    if any(getattr(f, "ix", None) is not None for f in ds.members):
+                        log.warning("data set %s: array element members are not supported; left out", ref)
+                        continue
+                    keep = [ffi.new("char[]", _name_bytes(f"{f.mms_domain}/{f.mms_item}", "data set member"))
+                            for f in ds.members]
+                    rc = lib.i61_model_add_dataset(self.m, _name_bytes(ref, "data set"),
+                                                   ffi.new("const char *[]", keep), len(keep))
+                    if rc != 0:
+                        text = ffi.string(lib.i61_err_str(rc)).decode("utf-8", "replace")
+                        log.warning("data set %s: %s; left out", ref, text)
 
     def _add_do(self, parent: Any, do: Any, path: str) -> None:
         ffi, lib = self.ffi, self.lib

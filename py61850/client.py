@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 from ._connection import DeviceIdentity, IedConnection, ServerStatus
+from ._dataset import DataSet
 from ._enums import (
     ACSIClass,
     DataAccessError,
@@ -72,6 +73,7 @@ __all__ = [
     "IedConnection",
     "DeviceIdentity",
     "ServerStatus",
+    "DataSet",
     # enums
     "ACSIClass",
     "DataAccessError",

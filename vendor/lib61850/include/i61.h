@@ -276,6 +276,32 @@ int i61_client_write_value(i61_client *c, const char *ref, int fc, const i61_val
 int i61_client_write_values(i61_client *c, const char *const *refs, const int *fcs,
                             const i61_value *const *values, size_t n, int *results);
 
+/* ------------------------------------------------------------- data sets
+ * Data set references: "LD/LN.name" (domain-specific NamedVariableList, MMS
+ * item "LN$name"; "LD/LN$name" is accepted too), "@name" (association-
+ * specific: lives until the association closes) or "LN.name" without a
+ * logical device (VMD-specific). Member references are FCDAs/FCDs
+ * "LD/LN.DO[.DA...][FC]" (the FC in brackets) or MMS style "LD/LN$FC$DO$DA";
+ * an array element as "LD/LN.DO.arr(2)[.x][FC]". */
+int i61_client_create_dataset(i61_client *c, const char *ref, const char *const *members,
+                              size_t n);
+/* I61_OK when the server deleted it; I61_ERR_OBJECT_DOES_NOT_EXIST when it
+ * matched nothing; I61_ERR_ACCESS_DENIED when it exists but was not deleted
+ * (not deletable, or in use by a report control block). */
+int i61_client_delete_dataset(i61_client *c, const char *ref);
+/* Member references "LD/LN.DO.DA[FC]" in order; *deletable (may be NULL) the
+ * server's mmsDeletable flag. *out: caller frees. */
+int i61_client_get_dataset_directory(i61_client *c, const char *ref, i61_strlist **out,
+                                     int *deletable);
+/* Values of all members in one Read: *out is a new ARRAY with one element per
+ * member, the Data or an I61_TYPE_DATA_ACCESS_ERROR value. */
+int i61_client_read_dataset(i61_client *c, const char *ref, i61_value **out);
+/* Writes n values (one per member, in member order) in one Write;
+ * results[i] gets I61_OK or the i61_err of member i. */
+int i61_client_write_dataset(i61_client *c, const char *ref, const i61_value *const *values,
+                             size_t n, int *results);
+/* --------------------------------------------------------- end data sets */
+
 /* Library version string. */
 const char *i61_version(void);
 

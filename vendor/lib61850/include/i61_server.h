@@ -110,6 +110,18 @@ int i61_model_get_node_value(i61_model *m, i61_mnode *n, int fc, i61_value **out
 /* MMS type specification of the data a reference designates. Caller frees. */
 int i61_model_get_typespec(i61_model *m, const char *ref, int fc, i61_typespec **out);
 
+/* ------------------------------------------------------------ data sets
+ * Persistent data set of the model: a domain-specific MMS named variable list
+ * that clients cannot delete. ref "LD/LN.name" or "LD/LN$name" (the LN must
+ * exist); members: n references "LD/LN.DO[.DA...][FC]" or MMS style
+ * "LD/LN$FC$DO$DA", each must exist in the model (build the data first).
+ * I61_ERR_OBJECT_EXISTS, I61_ERR_OBJECT_DOES_NOT_EXIST (the LD/LN or a member),
+ * I61_ERR_OBJECT_REFERENCE_INVALID (syntax), I61_ERR_INVALID_ARGUMENT (n == 0). */
+int i61_model_add_dataset(i61_model *m, const char *ref, const char *const *members, size_t n);
+/* Data sets held by the model now (all scopes, client-defined ones included). */
+int i61_model_dataset_count(i61_model *m);
+/* -------------------------------------------------------- end data sets */
+
 /* ----------------------------------------------------------------- server */
 
 typedef struct i61_server i61_server;

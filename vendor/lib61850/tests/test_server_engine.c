@@ -9,7 +9,7 @@
 
 /* Our ServicesSupportedCalled: status, getNameList, identify, read, write,
  * GVAA, informationReport, conclude. */
-static const uint8_t our_services[11] = {0xee, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x10};
+static const uint8_t our_services[11] = {0xee, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x10};
 
 static i61_server *new_server(void)
 {

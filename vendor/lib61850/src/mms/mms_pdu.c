@@ -1483,3 +1483,301 @@ int i61_mms_enc_reject_pdu(i61_buf *b, bool has_invoke_id, uint32_t invoke_id, i
     i61_ber_close(b, m);
     return enc_done(b, start, I61_OK);
 }
+
+/* ================================================ named variable lists (data sets)
+ * Define [11]  ab { variableListName ObjectName, listOfVariable [0] }     -> 8b 00
+ * GetAttr [12] ac { ObjectName } (explicit)  -> ac { 80 mmsDeletable, a1 listOfVariable }
+ * Delete [13]  ad { 80 scopeOfDelete, a1 SEQ OF ObjectName, 82 domainName }
+ *                                            -> ad { 80 numberMatched, 81 numberDeleted } */
+
+/* A SEQUENCE OF variable specifications (the content of t) -> malloc'ed vars. */
+static int dec_var_list(const i61_ber_tlv *t, i61_mms_var **vars, size_t *n_out)
+{
+    i61_ber_reader r;
+    i61_ber_tlv e;
+    size_t n = 0;
+    *vars = NULL;
+    *n_out = 0;
+    if (!t->constructed)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, t);
+    for (;;) {
+        int k = i61_ber_next(&r, &e);
+        if (k == I61_BER_END)
+            break;
+        if (k != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS)
+            return MALFORMED;
+    }
+    if (n == 0)
+        return I61_OK;
+    i61_mms_var *v = calloc(n, sizeof *v);
+    if (!v)
+        return I61_ERR_UNKNOWN;
+    i61_ber_reader_sub(&r, t);
+    for (size_t i = 0; i < n; i++) {
+        if (need_next(&r, &e) != I61_OK || dec_var(&e, &v[i]) != I61_OK) {
+            free(v);
+            return MALFORMED;
+        }
+    }
+    *vars = v;
+    *n_out = n;
+    return I61_OK;
+}
+
+static int enc_var_list(i61_buf *b, i61_ber_id id, const i61_mms_var *members, size_t n)
+{
+    if (n && !members)
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t m = i61_ber_open(b, id);
+    for (size_t i = 0; i < n; i++) {
+        int rc = enc_var(b, &members[i]);
+        if (rc != I61_OK)
+            return rc;
+    }
+    i61_ber_close(b, m);
+    return I61_OK;
+}
+
+int i61_mms_enc_define_nvl_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *name,
+                               const i61_mms_var *members, size_t n)
+{
+    size_t start = b->len;
+    if (!name || n == 0)
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t m = open_request(b, invoke_id);
+    size_t s = i61_ber_open(b, 0xab);
+    int rc = i61_mms_enc_object_name(b, name);
+    if (rc == I61_OK)
+        rc = enc_var_list(b, 0xa0, members, n);
+    if (rc == I61_OK) {
+        i61_ber_close(b, s);
+        i61_ber_close(b, m);
+    }
+    return enc_done(b, start, rc);
+}
+
+int i61_mms_enc_get_nvl_attr_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *name)
+{
+    size_t start = b->len;
+    if (!name)
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t m = open_request(b, invoke_id);
+    size_t s = i61_ber_open(b, 0xac);                /* explicit tag on the ObjectName CHOICE */
+    int rc = i61_mms_enc_object_name(b, name);
+    if (rc == I61_OK) {
+        i61_ber_close(b, s);
+        i61_ber_close(b, m);
+    }
+    return enc_done(b, start, rc);
+}
+
+int i61_mms_enc_delete_nvl_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *names,
+                               size_t n)
+{
+    size_t start = b->len;
+    if (!names || n == 0)
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t m = open_request(b, invoke_id);
+    size_t s = i61_ber_open(b, 0xad);
+    i61_ber_put_int64(b, 0x80, 0);                   /* scopeOfDelete specific, as sent by peers */
+    size_t l = i61_ber_open(b, 0xa1);
+    int rc = I61_OK;
+    for (size_t i = 0; i < n && rc == I61_OK; i++)
+        rc = i61_mms_enc_object_name(b, &names[i]);
+    if (rc == I61_OK) {
+        i61_ber_close(b, l);
+        i61_ber_close(b, s);
+        i61_ber_close(b, m);
+    }
+    return enc_done(b, start, rc);
+}
+
+int i61_mms_dec_define_nvl_resp(const uint8_t *pdu, size_t len, i61_mms_error *err)
+{
+    i61_ber_tlv body;
+    int rc = dec_response(pdu, len, I61_MMS_SVC_DEFINE_NVL, &body, err);
+    if (rc != I61_OK)
+        return rc;
+    /* NULL; the Rust iec61850 server sends an empty constructed ab 00: tolerated */
+    return ((body.id == 0x8b || body.id == 0xab) && body.len == 0) ? I61_OK : MALFORMED;
+}
+
+int i61_mms_dec_get_nvl_attr_resp(const uint8_t *pdu, size_t len, bool *deletable,
+                                  i61_mms_var **members, size_t *n, i61_mms_error *err)
+{
+    i61_ber_tlv body, del, list;
+    i61_ber_reader r;
+    *members = NULL;
+    *n = 0;
+    int rc = dec_response(pdu, len, I61_MMS_SVC_GET_NVL_ATTR, &body, err);
+    if (rc != I61_OK)
+        return rc;
+    if (body.id != 0xac)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, &body);
+    if (need_next(&r, &del) != I61_OK || del.id != 0x80 || get_bool(&del, deletable) != I61_OK)
+        return MALFORMED;
+    if (need_next(&r, &list) != I61_OK || list.id != 0xa1)
+        return MALFORMED;
+    /* accessControlList [2] (MMS Ed2) may follow: skipped if well-formed */
+    i61_ber_tlv extra;
+    int k = i61_ber_next(&r, &extra);
+    if (k == I61_BER_ERR || (k == I61_BER_OK && (extra.id != 0xa2 && extra.id != 0x82)))
+        return MALFORMED;
+    if (k == I61_BER_OK && at_end(&r) != I61_OK)
+        return MALFORMED;
+    return dec_var_list(&list, members, n);
+}
+
+int i61_mms_dec_delete_nvl_resp(const uint8_t *pdu, size_t len, uint32_t *matched,
+                                uint32_t *deleted, i61_mms_error *err)
+{
+    i61_ber_tlv body, a, d;
+    i61_ber_reader r;
+    int rc = dec_response(pdu, len, I61_MMS_SVC_DELETE_NVL, &body, err);
+    if (rc != I61_OK)
+        return rc;
+    if (body.id != 0xad)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, &body);
+    if (need_next(&r, &a) != I61_OK || a.id != 0x80 || get_u32(&a, matched) != I61_OK
+        || need_next(&r, &d) != I61_OK || d.id != 0x81 || get_u32(&d, deleted) != I61_OK)
+        return MALFORMED;
+    return at_end(&r);
+}
+
+int i61_mms_dec_define_nvl_req(const i61_mms_request *rq, i61_mms_name *name,
+                               i61_mms_var **members, size_t *n)
+{
+    i61_ber_reader r;
+    i61_ber_tlv nm, list;
+    *members = NULL;
+    *n = 0;
+    memset(name, 0, sizeof *name);
+    if (rq->service != I61_MMS_SVC_DEFINE_NVL || rq->body.id != 0xab)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, &rq->body);
+    if (need_next(&r, &nm) != I61_OK || i61_mms_dec_object_name(&nm, name) != I61_OK)
+        return MALFORMED;
+    if (need_next(&r, &list) != I61_OK || list.id != 0xa0 || at_end(&r) != I61_OK)
+        return MALFORMED;
+    int rc = dec_var_list(&list, members, n);
+    if (rc == I61_OK && *n == 0)
+        rc = MALFORMED;
+    return rc;
+}
+
+int i61_mms_dec_get_nvl_attr_req(const i61_mms_request *rq, i61_mms_name *name)
+{
+    i61_ber_reader r;
+    i61_ber_tlv nm;
+    memset(name, 0, sizeof *name);
+    if (rq->service != I61_MMS_SVC_GET_NVL_ATTR || rq->body.id != 0xac)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, &rq->body);
+    if (need_next(&r, &nm) != I61_OK || at_end(&r) != I61_OK)
+        return MALFORMED;
+    return i61_mms_dec_object_name(&nm, name);
+}
+
+void i61_mms_delete_nvl_req_clear(i61_mms_delete_nvl_req *d)
+{
+    if (!d)
+        return;
+    free(d->names);
+    memset(d, 0, sizeof *d);
+}
+
+int i61_mms_dec_delete_nvl_req(const i61_mms_request *rq, i61_mms_delete_nvl_req *out)
+{
+    i61_ber_reader r, rl;
+    i61_ber_tlv e, x;
+    memset(out, 0, sizeof *out);
+    if (rq->service != I61_MMS_SVC_DELETE_NVL || rq->body.id != 0xad)
+        return MALFORMED;
+    i61_ber_reader_sub(&r, &rq->body);
+    int k = i61_ber_next(&r, &e);
+    if (k == I61_BER_OK && e.id == 0x80) {
+        if (get_int(&e, &out->scope) != I61_OK || out->scope < 0 || out->scope > 3)
+            return MALFORMED;
+        k = i61_ber_next(&r, &e);
+    }
+    if (k == I61_BER_OK && e.id == 0xa1) {
+        size_t n = 0;
+        i61_ber_reader_sub(&rl, &e);
+        for (;;) {
+            int k2 = i61_ber_next(&rl, &x);
+            if (k2 == I61_BER_END)
+                break;
+            if (k2 != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS)
+                return MALFORMED;
+        }
+        if (n) {
+            out->names = calloc(n, sizeof *out->names);
+            if (!out->names)
+                return I61_ERR_UNKNOWN;
+            i61_ber_reader_sub(&rl, &e);
+            for (size_t i = 0; i < n; i++) {
+                if (need_next(&rl, &x) != I61_OK
+                    || i61_mms_dec_object_name(&x, &out->names[i]) != I61_OK) {
+                    i61_mms_delete_nvl_req_clear(out);
+                    return MALFORMED;
+                }
+            }
+            out->n = n;
+        }
+        k = i61_ber_next(&r, &e);
+    }
+    if (k == I61_BER_OK && e.id == 0x82) {
+        if (get_ident(&e, out->domain, sizeof out->domain) != I61_OK) {
+            i61_mms_delete_nvl_req_clear(out);
+            return MALFORMED;
+        }
+        out->has_domain = true;
+        k = i61_ber_next(&r, &e);
+    }
+    if (k != I61_BER_END) {
+        i61_mms_delete_nvl_req_clear(out);
+        return MALFORMED;
+    }
+    return I61_OK;
+}
+
+int i61_mms_enc_define_nvl_resp(i61_buf *b, uint32_t invoke_id)
+{
+    size_t start = b->len;
+    size_t m = open_response(b, invoke_id);
+    i61_ber_put_null(b, 0x8b);
+    i61_ber_close(b, m);
+    return enc_done(b, start, I61_OK);
+}
+
+int i61_mms_enc_get_nvl_attr_resp(i61_buf *b, uint32_t invoke_id, bool deletable,
+                                  const i61_mms_var *members, size_t n)
+{
+    size_t start = b->len;
+    size_t m = open_response(b, invoke_id);
+    size_t s = i61_ber_open(b, 0xac);
+    i61_ber_put_bool(b, 0x80, deletable);
+    int rc = enc_var_list(b, 0xa1, members, n);
+    if (rc == I61_OK) {
+        i61_ber_close(b, s);
+        i61_ber_close(b, m);
+    }
+    return enc_done(b, start, rc);
+}
+
+int i61_mms_enc_delete_nvl_resp(i61_buf *b, uint32_t invoke_id, uint32_t matched,
+                                uint32_t deleted)
+{
+    size_t start = b->len;
+    size_t m = open_response(b, invoke_id);
+    size_t s = i61_ber_open(b, 0xad);
+    i61_ber_put_uint64(b, 0x80, matched);
+    i61_ber_put_uint64(b, 0x81, deleted);
+    i61_ber_close(b, s);
+    i61_ber_close(b, m);
+    return enc_done(b, start, I61_OK);
+}
+/* ========================================= end of named variable lists (data sets) */

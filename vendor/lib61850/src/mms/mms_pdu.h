@@ -231,4 +231,48 @@ int i61_mms_enc_reject_pdu(i61_buf *b, bool has_invoke_id, uint32_t invoke_id, i
 #define I61_MMS_REJECT_INVALID_ARGUMENT 4
 #define I61_MMS_REJECT_INVALID_PDU 1
 
+/* ------------------------------------- named variable lists (data sets) ----
+ * DefineNamedVariableList [11], GetNamedVariableListAttributes [12] and
+ * DeleteNamedVariableList [13] (PROTOCOL.md section 8, golden 035-048).
+ * Member lists are i61_mms_var arrays (name, optional alternate access); the
+ * decoders malloc them (free with free()). */
+#define I61_MMS_SVC_DEFINE_NVL 11
+#define I61_MMS_SVC_GET_NVL_ATTR 12
+#define I61_MMS_SVC_DELETE_NVL 13
+/* Most members accepted in one list by the decoders. */
+#define I61_MMS_NVL_MAX_MEMBERS 4096
+
+int i61_mms_enc_define_nvl_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *name,
+                               const i61_mms_var *members, size_t n);
+int i61_mms_enc_get_nvl_attr_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *name);
+/* scopeOfDelete specific(0) with the listed names. */
+int i61_mms_enc_delete_nvl_req(i61_buf *b, uint32_t invoke_id, const i61_mms_name *names,
+                               size_t n);
+int i61_mms_dec_define_nvl_resp(const uint8_t *pdu, size_t len, i61_mms_error *err);
+/* *members malloc'ed (n entries, NULL when n == 0). */
+int i61_mms_dec_get_nvl_attr_resp(const uint8_t *pdu, size_t len, bool *deletable,
+                                  i61_mms_var **members, size_t *n, i61_mms_error *err);
+int i61_mms_dec_delete_nvl_resp(const uint8_t *pdu, size_t len, uint32_t *matched,
+                                uint32_t *deleted, i61_mms_error *err);
+
+/* Server side. */
+int i61_mms_dec_define_nvl_req(const i61_mms_request *r, i61_mms_name *name,
+                               i61_mms_var **members, size_t *n);
+int i61_mms_dec_get_nvl_attr_req(const i61_mms_request *r, i61_mms_name *name);
+typedef struct i61_mms_delete_nvl_req {
+    int scope;                  /* scopeOfDelete: 0 specific, 1 aa-specific, 2 domain, 3 vmd */
+    i61_mms_name *names;        /* listOfVariableListName (malloc'ed), n entries */
+    size_t n;
+    bool has_domain;
+    char domain[I61_MMS_NAME_MAX + 1];
+} i61_mms_delete_nvl_req;
+int i61_mms_dec_delete_nvl_req(const i61_mms_request *r, i61_mms_delete_nvl_req *out);
+void i61_mms_delete_nvl_req_clear(i61_mms_delete_nvl_req *d);
+int i61_mms_enc_define_nvl_resp(i61_buf *b, uint32_t invoke_id);
+int i61_mms_enc_get_nvl_attr_resp(i61_buf *b, uint32_t invoke_id, bool deletable,
+                                  const i61_mms_var *members, size_t n);
+int i61_mms_enc_delete_nvl_resp(i61_buf *b, uint32_t invoke_id, uint32_t matched,
+                                uint32_t deleted);
+/* ---------------------------------- end of named variable lists (data sets) */
+
 #endif

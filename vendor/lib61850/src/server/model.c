@@ -7,6 +7,7 @@
 #include "model.h"
 #include "../mms/mms_data.h"
 #include "../mms/value_internal.h"
+#include "srv_nvl.h"                      /* i61_nvl_store_free */
 
 #define ALL_FC_MASK ((1u << I61_MODEL_FC_COUNT) - 1u)
 
@@ -207,6 +208,7 @@ void i61_model_free(i61_model *m)
     if (!m)
         return;
     i61_model_free_index(m);
+    i61_nvl_store_free(m->nvls);                /* data sets (srv_nvl.c) */
     i61_node_free_tree(&m->root);
     free(m->root.kids);
     free(m->ied_name);

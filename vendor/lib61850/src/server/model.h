@@ -80,6 +80,8 @@ struct i61_model {
     /* change notification (server: reports later), called with the lock held */
     void (*on_change)(void *userdata, i61_mnode *holder);
     void *on_change_ud;
+    /* data sets: named variable lists (srv_nvl.h), guarded by the lock */
+    struct i61_nvl_store *nvls;
 };
 
 /* Name order used for GetNameList and lookups: ASCII case-insensitive, ties

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server_internal.h"
+#include "srv_nvl.h"
 #include "../mms/initiate.h"
 #include "../mms/mms_data.h"
 
@@ -18,6 +19,9 @@ static const int i61_srv_services[] = {
     4,  /* read */
     5,  /* write */
     6,  /* getVariableAccessAttributes */
+    11, /* defineNamedVariableList */
+    12, /* getNamedVariableListAttributes */
+    13, /* deleteNamedVariableList */
     79, /* informationReport */
     83  /* conclude */
 };
@@ -138,6 +142,11 @@ static const char *i61_var_at(void *ctx, size_t i)
     return ((i61_mld_index *)ctx)->vars[i].name;
 }
 
+static const char *i61_nvl_at(void *ctx, size_t i)
+{
+    return ((const char **)ctx)[i];
+}
+
 static void i61_srv_gnl_send(i61_sconn *c, uint32_t id, const i61_namesrc *src, size_t first)
 {
     size_t n = 0, octets = 0;
@@ -214,9 +223,24 @@ static void i61_srv_get_name_list(i61_sconn *c, const i61_mms_request *rq)
             first = i61_model_var_first_after(ix, after);
         }
     }
-    /* other classes (named variable lists, journals, ...) and scopes: none yet */
+    /* named variable lists (data sets, srv_nvl.c): sorted, already after `after` */
+    const char **nvl_names = NULL;
+    if (g.object_class == I61_MMS_CLASS_NVL) {
+        size_t nn = 0;
+        if (i61_nvl_names(m, g.scope, g.domain, c->id, after, &nvl_names, &nn) != I61_OK) {
+            i61_model_unlock(m);
+            i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_RESOURCE, 0);
+            return;
+        }
+        src.count = nn;
+        src.at = i61_nvl_at;
+        src.ctx = nvl_names;
+        first = 0;
+    }
+    /* other classes (journals, ...) and scopes: none yet */
     i61_srv_gnl_send(c, rq->invoke_id, &src, first);
     i61_model_unlock(m);
+    free(nvl_names);
 }
 
 /* ------------------------------------------------------------- GVAA */
@@ -531,6 +555,7 @@ uint64_t i61_srv_sweep_timeouts(i61_server *s, uint64_t now_ms)
 
 void i61_srv_conn_gone(i61_server *s, i61_sconn *c)
 {
+    i61_nvl_drop_conn(s->model, c->id);            /* its aa-specific data sets */
     pthread_mutex_lock(&s->mu);
     i61_sreq **pp = &s->reqs;
     while (*pp) {
@@ -656,9 +681,18 @@ static void i61_srv_read(i61_sconn *c, const i61_mms_request *rq)
         return;
     }
     if (spec.is_nvl) {
-        i61_mms_access_spec_clear(&spec);
-        i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_ACCESS, 2);   /* no such list */
-        return;
+        /* data set: read its members; the echo keeps the list name (srv_nvl.c) */
+        i61_model_lock(c->srv->model);
+        int xrc = i61_nvl_expand(c->srv->model, c->id, &spec);
+        i61_model_unlock(c->srv->model);
+        if (xrc != I61_OK) {
+            i61_mms_access_spec_clear(&spec);
+            if (xrc == I61_ERR_OBJECT_DOES_NOT_EXIST)
+                i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_ACCESS, 2);   /* no such list */
+            else
+                i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_RESOURCE, 0);
+            return;
+        }
     }
     i61_server *s = c->srv;
     i61_model *m = s->model;
@@ -788,10 +822,21 @@ static void i61_srv_write(i61_sconn *c, const i61_mms_request *rq)
         return;
     }
     if (spec.is_nvl) {
-        i61_mms_values_free(values, nv);
-        i61_mms_access_spec_clear(&spec);
-        i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_ACCESS, 2);
-        return;
+        /* data set: write its members in order (srv_nvl.c) */
+        i61_model_lock(c->srv->model);
+        int xrc = i61_nvl_expand(c->srv->model, c->id, &spec);
+        i61_model_unlock(c->srv->model);
+        if (xrc != I61_OK || spec.n_vars != nv) {
+            i61_mms_values_free(values, nv);
+            i61_mms_access_spec_clear(&spec);
+            if (xrc == I61_ERR_OBJECT_DOES_NOT_EXIST)
+                i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_ACCESS, 2);   /* no such list */
+            else if (xrc == I61_OK)
+                i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_DEFINITION, 4); /* type-inconsistent */
+            else
+                i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_RESOURCE, 0);
+            return;
+        }
     }
     if (nv != spec.n_vars) {
         i61_mms_values_free(values, nv);
@@ -963,6 +1008,15 @@ static void i61_srv_request(i61_sconn *c, const uint8_t *pdu, size_t len)
         return;
     case I61_MMS_SVC_WRITE:
         i61_srv_write(c, &rq);
+        return;
+    case I61_MMS_SVC_DEFINE_NVL:                   /* data sets: srv_nvl.c */
+        i61_srv_define_nvl(c, &rq);
+        return;
+    case I61_MMS_SVC_GET_NVL_ATTR:
+        i61_srv_get_nvl_attr(c, &rq);
+        return;
+    case I61_MMS_SVC_DELETE_NVL:
+        i61_srv_delete_nvl(c, &rq);
         return;
     default:
         i61_srv_reject(c, true, rq.invoke_id, I61_MMS_REJECT_CONFIRMED_REQUEST,
