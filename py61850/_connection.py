@@ -54,27 +54,8 @@ _in_io_callback = _ffi.io_callback
 # by a finalizer that the garbage collector ran at an arbitrary point, even
 # while that thread starts up or holds a lock), and i61_client_free waits for
 # the I/O thread. So the callback only puts into a queue.SimpleQueue (C code,
-# never blocks), starts no threads and takes no Python locks.
-
-_reaper_queue: "queue.SimpleQueue[_ClientHandle]" = queue.SimpleQueue()
-_reaper_lock = threading.Lock()
-_reaper_thread: Optional[threading.Thread] = None
-
-
-def _ensure_reaper() -> None:
-    """Start (from a user thread) the thread that frees clients collected on the I/O thread."""
-    global _reaper_thread
-    with _reaper_lock:
-        if _reaper_thread is None:
-            t = threading.Thread(target=_reaper_loop, name="py61850-client-reaper", daemon=True)
-            t.start()
-            _reaper_thread = t
-
-
-def _reaper_loop() -> None:
-    while True:
-        handle = _reaper_queue.get()
-        handle.destroy()
+# never blocks), starts no threads and takes no Python locks. A client
+# collected there is freed on the reaper thread (_ffi.reap_later).
 
 
 class DeviceIdentity(NamedTuple):
@@ -281,7 +262,7 @@ class _ClientHandle:
         if _ffi.on_io_thread():
             # Collected on the I/O thread (inside a callback): freeing here
             # would wait for this very thread. Hand it to the reaper thread.
-            _reaper_queue.put(self)
+            _ffi.reap_later(self.destroy)
             return
         try:
             with self.lock:
@@ -351,7 +332,7 @@ class IedConnection:
         self._lib = lib
         self._hostname: Optional[str] = _ref_str(hostname) if hostname is not None else None
         self._port = int(port)
-        _ensure_reaper()
+        _ffi.start_reaper()
         self._state_cb: Optional[Callable[["IedConnection", IedConnectionState], None]] = None
         self._closed_cb: Optional[Callable[["IedConnection"], None]] = None
         self._h = _ClientHandle(ffi, lib)

@@ -7,8 +7,9 @@ does not link.
 """
 from __future__ import annotations
 
+import queue
 import threading
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 __all__ = ["load", "available", "on_load", "io_callback", "on_io_thread"]
 
@@ -69,3 +70,32 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+# A C object collected on the library's I/O thread (inside a callback) must not
+# be freed there: freeing waits for that very thread. Its finalizer hands the
+# free to this reaper thread instead; only SimpleQueue.put (C code, never
+# blocks) runs on the I/O thread.
+_reaper_queue: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
+_reaper_lock = threading.Lock()
+_reaper_thread: Optional[threading.Thread] = None
+
+
+def start_reaper() -> None:
+    """Start the reaper thread; call from a user thread when a C object is created."""
+    global _reaper_thread
+    with _reaper_lock:
+        if _reaper_thread is None:
+            t = threading.Thread(target=_reaper_loop, name="py61850-reaper", daemon=True)
+            t.start()
+            _reaper_thread = t
+
+
+def reap_later(free: Callable[[], None]) -> None:
+    """Run ``free()`` on the reaper thread (safe to call on the I/O thread)."""
+    _reaper_queue.put(free)
+
+
+def _reaper_loop() -> None:
+    while True:
+        _reaper_queue.get()()

@@ -62,7 +62,6 @@ import copy
 import datetime as _dt
 import logging
 import os
-import queue
 import threading
 import time
 import weakref
@@ -206,34 +205,6 @@ class DataAccessRejected(Exception):
 WriteHandler = Callable[[WriteRequest], Any]
 ReadHandler = Callable[[ReadRequest], Any]
 ConnectionHandler = Callable[[ClientConnection, bool], Any]
-
-
-# ------------------------------------------------------------------ reaper
-
-# A server may be collected by the garbage collector on any thread, also on the
-# lib61850 I/O thread (inside a client's C callback, see _ffi.io_callback).
-# Freeing it there would wait for that very thread (i61_server_stop) and for its
-# dispatcher thread: such servers are handed to this thread instead. Only
-# SimpleQueue.put runs on the I/O thread (C code, never blocks).
-_reaper_queue: "queue.SimpleQueue[_Core]" = queue.SimpleQueue()
-_reaper_lock = threading.Lock()
-_reaper_thread: Optional[threading.Thread] = None
-
-
-def _ensure_reaper() -> None:
-    """Start the reaper thread (from a user thread, when a server is created)."""
-    global _reaper_thread
-    with _reaper_lock:
-        if _reaper_thread is None:
-            t = threading.Thread(target=_reaper_loop, name="py61850-server-reaper", daemon=True)
-            t.start()
-            _reaper_thread = t
-
-
-def _reaper_loop() -> None:
-    while True:
-        core = _reaper_queue.get()
-        core.free()
 
 
 # ------------------------------------------------------------------ C side
@@ -525,7 +496,7 @@ class _Core:
     def free(self) -> None:
         """Stop and free the C server (idempotent, never raises)."""
         if _ffi.on_io_thread():
-            _reaper_queue.put(self)
+            _ffi.reap_later(self.free)
             return
         try:
             with self.c_lock:
@@ -626,7 +597,7 @@ class IedServer:
         ptr = lib.i61_server_new(m)
         if ptr == ffi.NULL:
             raise MemoryError("i61_server_new failed")
-        _ensure_reaper()
+        _ffi.start_reaper()
         self._core = _Core(ffi, lib, ptr)
         self._finalizer = weakref.finalize(self, self._core.free)
         self._targets: dict[tuple[str, int], _Target] = {}
