@@ -1,5 +1,5 @@
 /* libFuzzer target: every decoder of mms/mms_pdu.h on the same input (one
- * whole MMS PDU). Whatever decodes is re-encoded; a re-encoding must decode
+ * whole MMS PDU), named variable list services included. Whatever decodes is re-encoded; a re-encoding must decode
  * again and re-encode to the same octets. Everything is freed (leaks are
  * reported by the sanitizer).
  *
@@ -21,12 +21,136 @@ static void i61_fz_same(const i61_buf *a, const i61_buf *b)
         abort();
 }
 
-static bool i61_fz_spec_encodable(const i61_mms_access_spec *s)
+static bool i61_fz_vars_encodable(const i61_mms_var *v, size_t n)
 {
-    for (size_t i = 0; i < s->n_vars; i++)
-        if (s->vars[i].alt_unsupported)
+    for (size_t i = 0; i < n; i++)
+        if (v[i].alt_unsupported)
             return false;
     return true;
+}
+
+static bool i61_fz_spec_encodable(const i61_mms_access_spec *s)
+{
+    return i61_fz_vars_encodable(s->vars, s->n_vars);
+}
+
+static bool i61_fz_same_name(const i61_mms_name *a, const i61_mms_name *b)
+{
+    return a->scope == b->scope && strcmp(a->domain, b->domain) == 0
+           && strcmp(a->item, b->item) == 0;
+}
+
+/* Named variable list requests (server side): decode -> encode -> decode ->
+ * encode, both encodings equal. */
+static void i61_fz_nvl_server(const i61_mms_request *rq)
+{
+    i61_buf a, b;
+    i61_buf_init(&a);
+    i61_buf_init(&b);
+    i61_mms_name nm;
+    i61_mms_var *mem = NULL;
+    size_t n = 0;
+    if (i61_mms_dec_define_nvl_req(rq, &nm, &mem, &n) == I61_OK) {
+        if (n == 0 || !mem)
+            abort();
+        if (i61_fz_vars_encodable(mem, n)
+            && i61_mms_enc_define_nvl_req(&a, rq->invoke_id, &nm, mem, n) == I61_OK) {
+            i61_mms_request r2;
+            i61_mms_name nm2;
+            i61_mms_var *mem2 = NULL;
+            size_t n2 = 0;
+            if (i61_mms_dec_request(a.data, a.len, &r2) != I61_OK
+                || i61_mms_dec_define_nvl_req(&r2, &nm2, &mem2, &n2) != I61_OK || n2 != n
+                || !i61_fz_same_name(&nm, &nm2))
+                abort();
+            if (i61_mms_enc_define_nvl_req(&b, r2.invoke_id, &nm2, mem2, n2) != I61_OK)
+                abort();
+            i61_fz_same(&a, &b);
+            free(mem2);
+        }
+        free(mem);
+        i61_buf_reset(&a);
+        if (i61_mms_enc_define_nvl_resp(&a, rq->invoke_id) != I61_OK
+            || i61_mms_dec_define_nvl_resp(a.data, a.len, NULL) != I61_OK)
+            abort();
+    }
+    i61_buf_reset(&a);
+    i61_buf_reset(&b);
+    if (i61_mms_dec_get_nvl_attr_req(rq, &nm) == I61_OK
+        && i61_mms_enc_get_nvl_attr_req(&a, rq->invoke_id, &nm) == I61_OK) {
+        i61_mms_request r2;
+        i61_mms_name nm2;
+        if (i61_mms_dec_request(a.data, a.len, &r2) != I61_OK
+            || i61_mms_dec_get_nvl_attr_req(&r2, &nm2) != I61_OK || !i61_fz_same_name(&nm, &nm2))
+            abort();
+    }
+    i61_buf_reset(&a);
+    i61_mms_delete_nvl_req d;
+    if (i61_mms_dec_delete_nvl_req(rq, &d) == I61_OK) {
+        if (d.n > I61_MMS_NVL_MAX_MEMBERS || (d.n && !d.names))
+            abort();
+        /* the encoder writes scopeOfDelete specific(0) with names and no domain */
+        if (d.scope == 0 && d.n > 0 && !d.has_domain
+            && i61_mms_enc_delete_nvl_req(&a, rq->invoke_id, d.names, d.n) == I61_OK) {
+            i61_mms_request r2;
+            i61_mms_delete_nvl_req d2;
+            if (i61_mms_dec_request(a.data, a.len, &r2) != I61_OK
+                || i61_mms_dec_delete_nvl_req(&r2, &d2) != I61_OK || d2.n != d.n || d2.scope != 0)
+                abort();
+            for (size_t i = 0; i < d.n; i++)
+                if (!i61_fz_same_name(&d.names[i], &d2.names[i]))
+                    abort();
+            if (i61_mms_enc_delete_nvl_req(&b, r2.invoke_id, d2.names, d2.n) != I61_OK)
+                abort();
+            i61_fz_same(&a, &b);
+            i61_mms_delete_nvl_req_clear(&d2);
+        }
+        i61_mms_delete_nvl_req_clear(&d);
+    }
+    i61_buf_free(&a);
+    i61_buf_free(&b);
+}
+
+/* Named variable list responses (client side), re-encoded where possible. */
+static void i61_fz_nvl_client(const uint8_t *data, size_t size)
+{
+    i61_mms_error e;
+    (void)i61_mms_dec_define_nvl_resp(data, size, &e);
+    i61_buf a, b;
+    i61_buf_init(&a);
+    i61_buf_init(&b);
+    bool del;
+    i61_mms_var *mem = NULL;
+    size_t n = 0;
+    if (i61_mms_dec_get_nvl_attr_resp(data, size, &del, &mem, &n, &e) == I61_OK) {
+        if (n > I61_MMS_NVL_MAX_MEMBERS || (n && !mem))
+            abort();
+        if (i61_fz_vars_encodable(mem, n)
+            && i61_mms_enc_get_nvl_attr_resp(&a, 1, del, mem, n) == I61_OK) {
+            bool del2;
+            i61_mms_var *mem2 = NULL;
+            size_t n2 = 0;
+            if (i61_mms_dec_get_nvl_attr_resp(a.data, a.len, &del2, &mem2, &n2, NULL) != I61_OK
+                || del2 != del || n2 != n)
+                abort();
+            if (i61_mms_enc_get_nvl_attr_resp(&b, 1, del2, mem2, n2) != I61_OK)
+                abort();
+            i61_fz_same(&a, &b);
+            free(mem2);
+        }
+        free(mem);
+    }
+    i61_buf_reset(&a);
+    uint32_t matched, deleted;
+    if (i61_mms_dec_delete_nvl_resp(data, size, &matched, &deleted, &e) == I61_OK) {
+        uint32_t m2, d2;
+        if (i61_mms_enc_delete_nvl_resp(&a, 1, matched, deleted) != I61_OK
+            || i61_mms_dec_delete_nvl_resp(a.data, a.len, &m2, &d2, NULL) != I61_OK
+            || m2 != matched || d2 != deleted)
+            abort();
+    }
+    i61_buf_free(&a);
+    i61_buf_free(&b);
 }
 
 /* read request: decode -> encode -> decode -> encode, both encodings equal */
@@ -141,6 +265,7 @@ static void i61_fz_server(const uint8_t *data, size_t size)
     }
     i61_fz_read_req(&rq);
     i61_fz_write_req(&rq);
+    i61_fz_nvl_server(&rq);
 }
 
 static void i61_fz_client(const uint8_t *data, size_t size)
@@ -276,6 +401,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int kind;
     (void)i61_mms_pdu_invoke_id(data, size, &id, &kind);
     i61_fz_client(data, size);
+    i61_fz_nvl_client(data, size);
     i61_fz_server(data, size);
     i61_fz_reference(data, size);
     return 0;

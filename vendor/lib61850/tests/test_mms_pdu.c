@@ -910,7 +910,131 @@ static void test_server_responses(void)
     i61_buf_free(&b);
 }
 
-T_MAIN(T_CASE(test_enc_identify_status), T_CASE(test_enc_get_name_list), T_CASE(test_enc_gvaa),
+/* Read-Request whose listOfVariable holds `n` copies of `elem`. */
+static void read_req_with(i61_buf *b, size_t n, const uint8_t *elem, size_t elen)
+{
+    i61_buf_reset(b);
+    size_t m = i61_ber_open(b, 0xa0);
+    i61_ber_put_uint64(b, 0x02, 1);
+    size_t rd = i61_ber_open(b, 0xa4);
+    size_t vas = i61_ber_open(b, 0xa1);
+    size_t lov = i61_ber_open(b, 0xa0);
+    for (size_t i = 0; i < n; i++)
+        i61_buf_put(b, elem, elen);
+    i61_ber_close(b, lov);
+    i61_ber_close(b, vas);
+    i61_ber_close(b, rd);
+    i61_ber_close(b, m);
+}
+
+static int dec_read_of(const i61_buf *b, size_t *n_vars)
+{
+    i61_mms_request rq;
+    i61_mms_access_spec s;
+    bool swr;
+    *n_vars = 0;
+    int rc = i61_mms_dec_request(b->data, b->len, &rq);
+    if (rc != I61_OK)
+        return rc;
+    rc = i61_mms_dec_read_req(&rq, &swr, &s);
+    if (rc == I61_OK) {
+        *n_vars = s.n_vars;
+        i61_mms_access_spec_clear(&s);
+    }
+    return rc;
+}
+
+/* Reviewer finding A: the list of variables is validated element by element
+ * before the (n * ~400 octets) array exists, and n is capped at what a PDU we
+ * accept can carry. */
+static void test_access_spec_bounds(void)
+{
+    i61_buf b;
+    i61_buf_init(&b);
+    size_t n;
+    static const uint8_t empty[] = {0x30, 0x00};
+    static const uint8_t invalidated[] = {0x30, 0x02, 0x84, 0x00};   /* smallest valid */
+    static const uint8_t named[] = {0x30, 0x05, 0xa0, 0x03, 0x80, 0x01, 0x41};
+    /* 30 000 empty elements (60 KB): malformed */
+    read_req_with(&b, 30000, empty, sizeof empty);
+    T_EQ_INT(dec_read_of(&b, &n), I61_ERR_MALFORMED_MESSAGE);
+    /* good elements followed by a bad one: malformed, nothing kept */
+    read_req_with(&b, 100, named, sizeof named);
+    T_EQ_INT(dec_read_of(&b, &n), I61_OK);
+    T_EQ_INT(n, 100);
+    {
+        i61_buf_reset(&b);
+        size_t m = i61_ber_open(&b, 0xa0);
+        i61_ber_put_uint64(&b, 0x02, 1);
+        size_t rd = i61_ber_open(&b, 0xa4);
+        size_t vas = i61_ber_open(&b, 0xa1);
+        size_t lov = i61_ber_open(&b, 0xa0);
+        for (int i = 0; i < 100; i++)
+            i61_buf_put(&b, named, sizeof named);
+        i61_buf_put(&b, empty, sizeof empty);
+        i61_ber_close(&b, lov);
+        i61_ber_close(&b, vas);
+        i61_ber_close(&b, rd);
+        i61_ber_close(&b, m);
+        T_EQ_INT(dec_read_of(&b, &n), I61_ERR_MALFORMED_MESSAGE);
+    }
+    /* exactly the cap is fine, one more is not */
+    read_req_with(&b, I61_MMS_MAX_ACCESS_VARS, invalidated, sizeof invalidated);
+    T_CHECK(b.len > 65000 && b.len < 65020);          /* the cap is what 65000 octets carry */
+    T_EQ_INT(dec_read_of(&b, &n), I61_OK);
+    T_EQ_INT(n, I61_MMS_MAX_ACCESS_VARS);
+    read_req_with(&b, I61_MMS_MAX_ACCESS_VARS + 1, invalidated, sizeof invalidated);
+    T_EQ_INT(dec_read_of(&b, &n), I61_ERR_MALFORMED_MESSAGE);
+    i61_buf_free(&b);
+}
+
+/* GetNameList-Response listing one identifier of `len` 'x's, moreFollows FALSE. */
+static void gnl_resp_with(i61_buf *b, size_t len)
+{
+    char name[300];
+    memset(name, 'x', len);
+    name[len] = '\0';
+    i61_buf_reset(b);
+    size_t m = i61_ber_open(b, 0xa1);
+    i61_ber_put_uint64(b, 0x02, 3);
+    size_t body = i61_ber_open(b, 0xa1);
+    size_t list = i61_ber_open(b, 0xa0);
+    i61_ber_put_str(b, 0x1a, "ok");
+    i61_ber_put_str(b, 0x1a, name);
+    i61_ber_close(b, list);
+    i61_ber_put_bool(b, 0x81, false);
+    i61_ber_close(b, body);
+    i61_ber_close(b, m);
+}
+
+/* Reviewer finding B: identifiers longer than I61_MMS_NAME_MAX are malformed
+ * (and a bad response adds nothing to the list). */
+static void test_name_list_identifier_limit(void)
+{
+    i61_buf b;
+    i61_buf_init(&b);
+    i61_mms_idlist l;
+    i61_mms_idlist_init(&l);
+    bool more = true;
+    gnl_resp_with(&b, I61_MMS_NAME_MAX);
+    T_EQ_INT(i61_mms_dec_get_name_list_resp(b.data, b.len, &l, &more, NULL), I61_OK);
+    T_EQ_INT(l.count, 2);
+    T_CHECK(!more);
+    T_CHECK(l.count == 2 && strlen(l.items[1]) == I61_MMS_NAME_MAX);
+    gnl_resp_with(&b, I61_MMS_NAME_MAX + 1);
+    T_EQ_INT(i61_mms_dec_get_name_list_resp(b.data, b.len, &l, &more, NULL),
+             I61_ERR_MALFORMED_MESSAGE);
+    T_EQ_INT(l.count, 2);
+    gnl_resp_with(&b, 299);
+    T_EQ_INT(i61_mms_dec_get_name_list_resp(b.data, b.len, &l, &more, NULL),
+             I61_ERR_MALFORMED_MESSAGE);
+    T_EQ_INT(l.count, 2);
+    i61_mms_idlist_clear(&l);
+    i61_buf_free(&b);
+}
+
+T_MAIN(T_CASE(test_access_spec_bounds), T_CASE(test_name_list_identifier_limit),
+       T_CASE(test_enc_identify_status), T_CASE(test_enc_get_name_list), T_CASE(test_enc_gvaa),
        T_CASE(test_enc_read), T_CASE(test_enc_write), T_CASE(test_enc_write_multi),
        T_CASE(test_alternate_access), T_CASE(test_dec_identify_status),
        T_CASE(test_dec_get_name_list), T_CASE(test_dec_gvaa), T_CASE(test_dec_read),

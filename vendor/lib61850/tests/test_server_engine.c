@@ -675,6 +675,14 @@ static void test_deferred_read_and_limits(void)
     static const uint8_t rej6[] = {0xa4, 0x06, 0x80, 0x01, 0x08, 0x81, 0x01, 0x06};
     T_EQ_MEM(m, ml, rej6, sizeof rej6);
     i61_sconn_consume_out(&c, c.out.len);
+    /* Conclude while requests are outstanding: conclude-Error
+     * further-communication-required, the association stays */
+    feed(&c, "134_conclude_request");
+    m = out_mms(&c, &ml);
+    static const uint8_t concl_err[] = {0xad, 0x05, 0xa0, 0x03, 0x89, 0x01, 0x01};
+    T_EQ_MEM(m, ml, concl_err, sizeof concl_err);
+    T_EQ_INT(c.state, I61_SC_ASSOCIATED);
+    i61_sconn_consume_out(&c, c.out.len);
     for (int i = 0; i < 5; i++)
         T_EQ_INT(i61_server_complete_read(s, tokens[i], I61_HOOK_ACCEPT), 0);
     i61_srv_run_ready(s);
@@ -694,6 +702,48 @@ static void test_deferred_read_and_limits(void)
     T_EQ_INT(i61_server_set_read_hook(s, "IED1LD1/GGIO1.AnIn1.mag", I61_FC_MX, read_hook, &h), 0);
     feed(&c, "015_read_float_request");
     i61_srv_conn_gone(s, &c);
+    i61_sconn_free(&c);
+    i61_server_free(s);
+}
+
+/* One MMS PDU from the client in a data frame; returns the answer's MMS PDU. */
+static const uint8_t *feed_mms(i61_sconn *c, const uint8_t *pdu, size_t len, size_t *ml)
+{
+    uint8_t hdr[I61_ISO_DATA_HDR_MAX];
+    size_t hl = i61_iso_data_header(hdr, len);
+    i61_buf fr;
+    i61_buf_init(&fr);
+    T_EQ_INT(i61_cotp_write_data(&fr, 8192, hdr, hl, pdu, len), 0);
+    T_EQ_INT(i61_sconn_feed(c, fr.data, fr.len), 0);
+    i61_buf_free(&fr);
+    *ml = 0;
+    return c->out.len ? out_mms(c, ml) : NULL;
+}
+
+/* A confirmed-Response / -Error the server never asked for: RejectPDU in the
+ * confirmed-responsePDU [2] / confirmed-errorPDU [3] class with reason
+ * invalid-invokeID (2) (ISO 9506-2), echoing the invokeID. */
+static void test_unexpected_responses(void)
+{
+    i61_server *s = new_server();
+    i61_sconn c;
+    i61_sconn_init(&c, s, 1, false);
+    associate(&c);
+    size_t ml;
+    static const uint8_t resp[] = {0xa1, 0x05, 0x02, 0x01, 0x07, 0x82, 0x00};
+    const uint8_t *m = feed_mms(&c, resp, sizeof resp, &ml);
+    static const uint8_t rej_resp[] = {0xa4, 0x06, 0x80, 0x01, 0x07, 0x82, 0x01, 0x02};
+    T_EQ_MEM(m, ml, rej_resp, sizeof rej_resp);
+    i61_sconn_consume_out(&c, c.out.len);
+    static const uint8_t err[] = {0xa2, 0x0a, 0x80, 0x01, 0x09, 0xa2, 0x05, 0xa0, 0x03,
+                                  0x87, 0x01, 0x02};
+    m = feed_mms(&c, err, sizeof err, &ml);
+    static const uint8_t rej_err[] = {0xa4, 0x06, 0x80, 0x01, 0x09, 0x83, 0x01, 0x02};
+    T_EQ_MEM(m, ml, rej_err, sizeof rej_err);
+    i61_sconn_consume_out(&c, c.out.len);
+    T_EQ_INT(c.state, I61_SC_ASSOCIATED);
+    /* no outstanding requests: Conclude is answered normally */
+    exchange(&c, "134_conclude_request", "135_conclude_response");
     i61_sconn_free(&c);
     i61_server_free(s);
 }
@@ -938,4 +988,4 @@ T_MAIN(T_CASE(test_golden_connection_a), T_CASE(test_other_acse_context_id),
        T_CASE(test_abort_b), T_CASE(test_cotp_segmentation), T_CASE(test_refuse_class2_cr),
        T_CASE(test_refuse_over_limit), T_CASE(test_refuse_bad_association),
        T_CASE(test_hostile_frames), T_CASE(test_truncations), T_CASE(test_deferred_write),
-       T_CASE(test_deferred_read_and_limits))
+       T_CASE(test_deferred_read_and_limits), T_CASE(test_unexpected_responses))

@@ -286,6 +286,7 @@ int i61_client_transact(i61_client *c, uint32_t invoke_id, const i61_buf *req, i
  * saying moreFollows forever). */
 #define NAME_LIST_MAX_ROUNDS 100000
 #define NAME_LIST_MAX_NAMES 2000000
+#define NAME_LIST_MAX_BYTES ((size_t)64 << 20)   /* names + their pointers, all pages */
 
 int i61_client_name_list(i61_client *c, int object_class, int scope, const char *domain,
                          i61_mms_idlist *out, const char *what)
@@ -294,8 +295,11 @@ int i61_client_name_list(i61_client *c, int object_class, int scope, const char 
     char after[I61_MMS_NAME_MAX + 1];
     bool have_after = false;
     int rc = I61_OK;
+    size_t bytes = 0;
     i61_buf_init(&req);
     i61_buf_init(&resp);
+    for (size_t i = 0; i < out->count; i++)
+        bytes += strlen(out->items[i]) + 1 + sizeof(char *);
     for (int round = 0;; round++) {
         if (round >= NAME_LIST_MAX_ROUNDS || out->count > NAME_LIST_MAX_NAMES) {
             rc = i61_client_error(c, I61_ERR_MALFORMED_MESSAGE,
@@ -322,6 +326,14 @@ int i61_client_name_list(i61_client *c, int object_class, int scope, const char 
         rc = i61_mms_dec_get_name_list_resp(resp.data, resp.len, out, &more, &e);
         if (rc != I61_OK) {
             rc = i61_client_fail(c, rc, what, &e);
+            break;
+        }
+        for (size_t i = before; i < out->count; i++)
+            bytes += strlen(out->items[i]) + 1 + sizeof(char *);
+        if (bytes > NAME_LIST_MAX_BYTES) {
+            rc = i61_client_error(c, I61_ERR_MALFORMED_MESSAGE,
+                                  "%s: the name list exceeds %zu octets", what,
+                                  (size_t)NAME_LIST_MAX_BYTES);
             break;
         }
         if (!more)

@@ -706,15 +706,20 @@ static int dec_access_spec(const i61_ber_tlv *t, i61_mms_access_spec *spec)
     }
     if (t->id != 0xa0)
         return MALFORMED;
+    /* Counting pass decodes (and so validates) every element before anything is
+     * allocated: the array is then proportional to well-formed input, never to a
+     * flood of empty or bogus elements. */
     size_t n = 0;
+    i61_mms_var tmp;
     i61_ber_reader_sub(&r, t);
     for (;;) {
         int rc = i61_ber_next(&r, &e);
         if (rc == I61_BER_END)
             break;
-        if (rc != I61_BER_OK)
+        if (rc != I61_BER_OK || dec_var(&e, &tmp) != I61_OK)
             return MALFORMED;
-        n++;
+        if (++n > I61_MMS_MAX_ACCESS_VARS)
+            return MALFORMED;
     }
     if (n == 0)
         return MALFORMED;
@@ -932,7 +937,8 @@ int i61_mms_dec_get_name_list_resp(const uint8_t *pdu, size_t len, i61_mms_idlis
         int k = i61_ber_next(&rl, &e);
         if (k == I61_BER_END)
             break;
-        if (k != I61_BER_OK || e.id != 0x1a || e.len == 0 || memchr(e.val, 0, e.len))
+        if (k != I61_BER_OK || e.id != 0x1a || e.len == 0 || e.len > I61_MMS_NAME_MAX
+            || memchr(e.val, 0, e.len))
             return MALFORMED;
     }
     size_t before = names->count;
@@ -1500,12 +1506,13 @@ static int dec_var_list(const i61_ber_tlv *t, i61_mms_var **vars, size_t *n_out)
     *n_out = 0;
     if (!t->constructed)
         return MALFORMED;
+    i61_mms_var tmp;
     i61_ber_reader_sub(&r, t);
-    for (;;) {
+    for (;;) {                              /* validate before allocating (see dec_access_spec) */
         int k = i61_ber_next(&r, &e);
         if (k == I61_BER_END)
             break;
-        if (k != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS)
+        if (k != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS || dec_var(&e, &tmp) != I61_OK)
             return MALFORMED;
     }
     if (n == 0)
@@ -1705,12 +1712,14 @@ int i61_mms_dec_delete_nvl_req(const i61_mms_request *rq, i61_mms_delete_nvl_req
     }
     if (k == I61_BER_OK && e.id == 0xa1) {
         size_t n = 0;
+        i61_mms_name tmp;
         i61_ber_reader_sub(&rl, &e);
-        for (;;) {
+        for (;;) {                          /* validate before allocating */
             int k2 = i61_ber_next(&rl, &x);
             if (k2 == I61_BER_END)
                 break;
-            if (k2 != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS)
+            if (k2 != I61_BER_OK || ++n > I61_MMS_NVL_MAX_MEMBERS
+                || i61_mms_dec_object_name(&x, &tmp) != I61_OK)
                 return MALFORMED;
         }
         if (n) {

@@ -81,6 +81,11 @@ typedef struct i61_mms_var {
                                                 indexes): answer object-access-unsupported */
 } i61_mms_var;
 
+/* Most elements accepted in one listOfVariable. The smallest well-formed element
+ * takes 4 octets (`30 02 84 00`), so a PDU of the 65000 octets we accept cannot
+ * carry more than 16250; anything beyond is malformed. */
+#define I61_MMS_MAX_ACCESS_VARS 16250u
+
 /* VariableAccessSpecification: a list of variables or a named variable list. */
 typedef struct i61_mms_access_spec {
     bool is_nvl;

@@ -1045,7 +1045,10 @@ void i61_srv_mms_pdu(i61_sconn *c, const uint8_t *pdu, size_t len)
             return;
         }
         i61_buf_reset(&c->pdu);
-        i61_conclude_write_response(&c->pdu);
+        if (c->outstanding > 0)                    /* deferred requests still running */
+            i61_conclude_write_error(&c->pdu, 1);  /* conclude further-communication-required */
+        else
+            i61_conclude_write_response(&c->pdu);
         i61_srv_send(c);
         return;
     }
@@ -1053,7 +1056,8 @@ void i61_srv_mms_pdu(i61_sconn *c, const uint8_t *pdu, size_t len)
     case 0xa2:
         has_id = i61_mms_pdu_invoke_id(pdu, len, &id, &kind) == I61_OK &&
                  id != I61_MMS_NO_INVOKE_ID;
-        i61_srv_reject(c, has_id, id, pdu[0] == 0xa1 ? 2 : 3, 1);   /* unrecognized invokeID */
+        /* confirmed-responsePDU [2] / confirmed-errorPDU [3]: 2 = invalid-invokeID */
+        i61_srv_reject(c, has_id, id, pdu[0] == 0xa1 ? 2 : 3, 2);
         return;
     case 0xa3:
         i61_srv_reject(c, false, 0, 4, 1);         /* unconfirmedPDU unrecognized-service */
