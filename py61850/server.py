@@ -76,7 +76,7 @@ from ._errors import (
     exception_for,
 )
 from ._model import VariableSpec
-from ._server_model import build_model, fc_arg, spec_of, to_mms
+from ._server_model import _name_bytes as _ascii, build_model, fc_arg, spec_of, to_mms
 from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 __all__ = [
@@ -1170,18 +1170,6 @@ class IedServer:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _ascii(s: Any, what: str) -> bytes:
-    if not isinstance(s, str):
-        raise TypeError(f"{what} must be a str, got {type(s).__name__}")
-    try:
-        b = s.encode("ascii")
-    except UnicodeEncodeError:
-        raise InvalidArgumentError(f"{what} must be ASCII", IedClientError.USER_PROVIDED_INVALID_ARGUMENT) from None
-    if b"\x00" in b:
-        raise InvalidArgumentError(f"{what} contains NUL", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
-    return b
 
 
 def _ref_bytes(ref: str) -> bytes:
