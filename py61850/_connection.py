@@ -5,7 +5,7 @@ import logging
 import queue
 import threading
 import weakref
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
 from ._enums import ACSIClass, FunctionalConstraint, IedClientError, IedConnectionState, MmsType
@@ -24,6 +24,7 @@ from ._model import (
     LogicalDevice,
     VariableSpec,
     logical_node_from_spec,
+    spec_from_c,
 )
 from ._values import (
     _INT32,
@@ -42,7 +43,6 @@ log = logging.getLogger("py61850.client")
 Reference = Union[str, bytes]
 FcLike = Union[FunctionalConstraint, int, str]
 
-_MAX_SPEC_DEPTH = 64
 _DISPATCH_QUEUE_MAX = 1024
 
 # Set while a thread runs inside a C callback (the lib61850 I/O thread); shared
@@ -717,35 +717,9 @@ class IedConnection:
             )
         try:
             name = ref_s.replace("/", ".").replace("$", ".").split(".")[-1]
-            return self._spec_tree(spec, name, 0)
+            return spec_from_c(self._ffi, self._lib, spec, name)
         finally:
             lib.i61_typespec_free(spec)
-
-    def _spec_tree(self, t: Any, name: str, depth: int) -> VariableSpec:
-        ffi, lib = self._ffi, self._lib
-        if depth > _MAX_SPEC_DEPTH:
-            raise UnexpectedValueError("type specification nested too deeply", IedClientError.UNEXPECTED_VALUE_RECEIVED)
-        kind = int(lib.i61_typespec_kind(t))
-        try:
-            mtype = MmsType(kind)
-        except ValueError:
-            raise UnexpectedValueError(f"unknown type kind {kind}", IedClientError.UNEXPECTED_VALUE_RECEIVED) from None
-        node = VariableSpec(name=name, type=mtype, size=int(lib.i61_typespec_size(t)))
-        n = int(lib.i61_typespec_count(t))
-        if mtype == MmsType.ARRAY:
-            if n >= 1:
-                el = lib.i61_typespec_child(t, 0)
-                if el != ffi.NULL:
-                    node.element = self._spec_tree(el, "", depth + 1)
-        elif mtype == MmsType.STRUCTURE:
-            for i in range(n):
-                ch = lib.i61_typespec_child(t, i)
-                if ch == ffi.NULL:
-                    continue
-                cname_p = lib.i61_typespec_name(ch)
-                cname = ffi.string(cname_p).decode("utf-8", errors="replace") if cname_p != ffi.NULL else ""
-                node.children.append(self._spec_tree(ch, cname, depth + 1))
-        return node
 
     def get_device_model(self) -> DeviceModel:
         """The whole data model of the server in one call: LD -> LN -> DO -> DA
@@ -1126,8 +1100,6 @@ class IedConnection:
                 out.append(exception_for(err, self._message("write_dataset_values", f"{ref_s} member {i}", None, text, err), ref_s, None))
         return out
 
-
-from typing import TYPE_CHECKING  # noqa: E402  (data sets: the DataSet annotations above)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._dataset import DataSet

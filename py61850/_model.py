@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
-from ._enums import ACSIClass, FunctionalConstraint, MmsType
+from ._enums import ACSIClass, FunctionalConstraint, IedClientError, MmsType
+from ._errors import UnexpectedValueError
 
 __all__ = [
     "DataAttribute",
@@ -14,7 +15,11 @@ __all__ = [
     "LogicalNode",
     "ModelLeaf",
     "VariableSpec",
+    "spec_from_c",
 ]
+
+#: Deepest type specification converted (lib61850 decodes at most 20 levels)
+_MAX_SPEC_DEPTH = 64
 
 
 @dataclass
@@ -53,6 +58,36 @@ class VariableSpec:
         for c in self.children:
             yield from c.walk(f"{prefix}${c.name}" if prefix else c.name)
 
+
+
+def spec_from_c(ffi: Any, lib: Any, ts: Any, name: str, depth: int = 0) -> VariableSpec:
+    """Convert an ``i61_typespec *`` into a :class:`VariableSpec` tree (``ts`` is not freed).
+
+    :raises UnexpectedValueError: an unknown type kind, or nesting deeper than 64
+    """
+    if depth > _MAX_SPEC_DEPTH:
+        raise UnexpectedValueError("type specification nested too deeply", IedClientError.UNEXPECTED_VALUE_RECEIVED)
+    kind = int(lib.i61_typespec_kind(ts))
+    try:
+        mtype = MmsType(kind)
+    except ValueError:
+        raise UnexpectedValueError(f"unknown type kind {kind}", IedClientError.UNEXPECTED_VALUE_RECEIVED) from None
+    node = VariableSpec(name=name, type=mtype, size=int(lib.i61_typespec_size(ts)))
+    n = int(lib.i61_typespec_count(ts))
+    if mtype == MmsType.ARRAY:
+        if n >= 1:
+            el = lib.i61_typespec_child(ts, 0)
+            if el != ffi.NULL:
+                node.element = spec_from_c(ffi, lib, el, "", depth + 1)
+    elif mtype == MmsType.STRUCTURE:
+        for i in range(n):
+            ch = lib.i61_typespec_child(ts, i)
+            if ch == ffi.NULL:
+                continue
+            p = lib.i61_typespec_name(ch)
+            cname = ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
+            node.children.append(spec_from_c(ffi, lib, ch, cname, depth + 1))
+    return node
 
 @dataclass
 class DataAttribute:

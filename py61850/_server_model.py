@@ -22,11 +22,10 @@ from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 log = logging.getLogger("py61850.server")
 
-__all__ = ["BTYPE_MMS", "build_model", "spec_of", "to_mms", "mms_type_of_btype"]
+__all__ = ["BTYPE_MMS", "build_model", "to_mms", "mms_type_of_btype"]
 
 _UTC = _dt.timezone.utc
 _EPOCH_1984 = _dt.datetime(1984, 1, 1, tzinfo=_UTC)
-_MAX_SPEC_DEPTH = 64
 
 #: SCL basic type -> (MMS type, size as in ``i61_model_add_da``).
 BTYPE_MMS: dict[str, tuple[MmsType, int]] = {
@@ -313,32 +312,6 @@ def scl_value_to_mms(btype: str, value: Any, name: str = "") -> Optional[MmsValu
         return None
     spec = VariableSpec(name, mtype, size)
     return to_mms(spec, value, name)
-
-
-# ----------------------------------------------------------------- type specs
-
-
-def spec_of(ffi: Any, lib: Any, ts: Any, name: str, depth: int = 0) -> VariableSpec:
-    """Convert an ``i61_typespec *`` into a :class:`VariableSpec` tree (not freed here)."""
-    if depth > _MAX_SPEC_DEPTH:
-        raise ValueError("type specification nested too deeply")
-    mtype = MmsType(int(lib.i61_typespec_kind(ts)))
-    node = VariableSpec(name=name, type=mtype, size=int(lib.i61_typespec_size(ts)))
-    n = int(lib.i61_typespec_count(ts))
-    if mtype == MmsType.ARRAY:
-        if n >= 1:
-            el = lib.i61_typespec_child(ts, 0)
-            if el != ffi.NULL:
-                node.element = spec_of(ffi, lib, el, "", depth + 1)
-    elif mtype == MmsType.STRUCTURE:
-        for i in range(n):
-            ch = lib.i61_typespec_child(ts, i)
-            if ch == ffi.NULL:
-                continue
-            p = lib.i61_typespec_name(ch)
-            cname = ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else ""
-            node.children.append(spec_of(ffi, lib, ch, cname, depth + 1))
-    return node
 
 
 # ----------------------------------------------------------------- value conversion

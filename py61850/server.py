@@ -76,7 +76,8 @@ from ._errors import (
     exception_for,
 )
 from ._model import VariableSpec
-from ._server_model import _name_bytes as _ascii, build_model, fc_arg, spec_of, to_mms
+from ._model import spec_from_c as spec_of
+from ._server_model import _name_bytes as _ascii, build_model, fc_arg, to_mms
 from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 __all__ = [
