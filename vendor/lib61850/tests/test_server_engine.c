@@ -6,6 +6,7 @@
 #include "test_server_fixture.h"
 #include "server/server_internal.h"
 #include "iso/iso_conn.h"
+#include "net/loop.h"
 
 /* Our ServicesSupportedCalled: status, getNameList, identify, read, write,
  * GVAA, informationReport, conclude. */
@@ -609,7 +610,7 @@ static void test_deferred_write(void)
     h.answer = I61_HOOK_DEFER;
     feed(&c, "025_write_float_request");
     T_EQ_INT(c.out.len, 0);
-    i61_srv_sweep_timeouts(s, i61_srv_now_ms() + 60000);
+    i61_srv_sweep_timeouts(s, i61_mono_ms() + 60000);
     m = out_mms(&c, &ml);
     static const uint8_t unavail13[] = {0xa1, 0x08, 0x02, 0x01, 0x0d, 0xa5, 0x03, 0x80, 0x01, 0x02};
     T_EQ_MEM(m, ml, unavail13, sizeof unavail13);

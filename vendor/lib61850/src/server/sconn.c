@@ -17,12 +17,6 @@
 #define I61_SC_RX_CHUNK 4096u
 #define I61_SC_OUR_REF 1
 
-/* Kept for its callers (server_internal.h); the clock is the loop's. */
-uint64_t i61_srv_now_ms(void)
-{
-    return i61_mono_ms();
-}
-
 int i61_sconn_init(i61_sconn *c, i61_server *s, uint32_t id, bool refuse)
 {
     memset(c, 0, sizeof *c);

@@ -715,7 +715,6 @@ static void i61_srv_accept(void *ud, uint32_t events)
         if (id == 0)
             id = ++n->next_id;
         i61_sconn_init(&sc->eng, s, id, refuse);
-        sc->eng.glue = sc;
         i61_peer_string(fd, sc->eng.peer, sizeof sc->eng.peer);
         sc->last_rx_ms = i61_mono_ms();
         sc->timer = i61_timer_new(n->loop, i61_conn_timer, sc);

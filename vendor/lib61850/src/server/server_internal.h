@@ -75,7 +75,6 @@ typedef struct i61_sconn {
     i61_buf pdu;                /* scratch: one MMS PDU */
     i61_buf tsdu;               /* scratch: one TSDU (connection phase) */
 
-    i61_server_conn *glue;      /* owner in the net glue, NULL in engine tests */
 } i61_sconn;
 
 /* One hook call of a deferred request. */
@@ -153,13 +152,11 @@ struct i61_server {
     bool ev_interrupted;
 
     /* statistics */
-    uint64_t n_requests, n_rejects;
 
     void *net;                  /* net glue state (server.c) */
 };
 
 /* Monotonic milliseconds. */
-uint64_t i61_srv_now_ms(void);
 
 /* ---- connection engine (sconn.c) ---- */
 int i61_sconn_init(i61_sconn *c, i61_server *s, uint32_t id, bool refuse);

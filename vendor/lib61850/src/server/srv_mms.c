@@ -8,6 +8,7 @@
 #include "srv_nvl.h"
 #include "../mms/initiate.h"
 #include "../mms/mms_data.h"
+#include "../net/loop.h"
 
 #define I61_SRV_MIN_NEGOTIATED_PDU 128
 
@@ -72,7 +73,6 @@ static void i61_srv_send(i61_sconn *c)
 
 static void i61_srv_reject(i61_sconn *c, bool has_id, uint32_t id, int reason, int code)
 {
-    c->srv->n_rejects++;
     i61_buf_reset(&c->pdu);
     i61_mms_enc_reject_pdu(&c->pdu, has_id, id, reason, code);
     i61_srv_send(c);
@@ -621,7 +621,7 @@ static void i61_req_start(i61_server *s, i61_sreq *r, char (*refs)[I61_MMS_NAME_
     r->all_next = s->reqs;
     s->reqs = r;
     r->ready = true;                           /* not queued: blocks i61_srv_complete queuing */
-    r->deadline_ms = i61_srv_now_ms() + s->hook_timeout_ms;
+    r->deadline_ms = i61_mono_ms() + s->hook_timeout_ms;
     pthread_mutex_unlock(&s->mu);
     r->conn->outstanding++;
 
@@ -960,7 +960,6 @@ static void i61_srv_request(i61_sconn *c, const uint8_t *pdu, size_t len)
 {
     i61_mms_request rq;
     i61_server *s = c->srv;
-    s->n_requests++;
     if (i61_mms_dec_request(pdu, len, &rq) != I61_OK) {
         /* no usable service element: invalid PDU (answered, never silently dropped) */
         i61_srv_reject(c, rq.has_invoke_id, rq.invoke_id, I61_MMS_REJECT_PDU_ERROR,

@@ -388,7 +388,6 @@ static void i61_nvl_error(i61_sconn *c, uint32_t id, int cls, int code)
 
 static void i61_nvl_reject(i61_sconn *c, uint32_t id)
 {
-    c->srv->n_rejects++;
     i61_buf_reset(&c->pdu);
     i61_mms_enc_reject_pdu(&c->pdu, true, id, I61_MMS_REJECT_CONFIRMED_REQUEST,
                            I61_MMS_REJECT_INVALID_ARGUMENT);
