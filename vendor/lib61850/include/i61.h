@@ -302,6 +302,149 @@ int i61_client_write_dataset(i61_client *c, const char *ref, const i61_value *co
                              size_t n, int *results);
 /* --------------------------------------------------------- end data sets */
 
+/* ------------------------------------------------------------- reporting
+ *
+ * Flag masks (the same values as py61850's Python flag enums). IEC bit n of
+ * the wire bit strings (bit 0 = first bit, reserved) is the mask 1 << (n - 1):
+ *   TrgOps      1 dchg, 2 qchg, 4 dupd, 8 integrity, 16 GI
+ *   OptFlds     1 seq-num, 2 report-time-stamp, 4 reason-for-inclusion,
+ *               8 data-set-name, 16 data-reference, 32 buffer-overflow,
+ *               64 entryID, 128 conf-revision, 256 segmentation
+ *   ReasonCode  1 dchg, 2 qchg, 4 dupd, 8 integrity, 16 GI,
+ *               64 application-trigger (IEC bit 6; 32 is left free) */
+typedef enum i61_trg_ops {
+    I61_TRG_DCHG = 1, I61_TRG_QCHG = 2, I61_TRG_DUPD = 4, I61_TRG_INTEGRITY = 8,
+    I61_TRG_GI = 16
+} i61_trg_ops;
+
+typedef enum i61_opt_flds {
+    I61_OPT_SEQ_NUM = 1, I61_OPT_TIME_STAMP = 2, I61_OPT_REASON = 4, I61_OPT_DATA_SET = 8,
+    I61_OPT_DATA_REF = 16, I61_OPT_BUF_OVFL = 32, I61_OPT_ENTRY_ID = 64, I61_OPT_CONF_REV = 128,
+    I61_OPT_SEGMENTATION = 256
+} i61_opt_flds;
+
+typedef enum i61_reason {
+    I61_REASON_DCHG = 1, I61_REASON_QCHG = 2, I61_REASON_DUPD = 4, I61_REASON_INTEGRITY = 8,
+    I61_REASON_GI = 16, I61_REASON_APP_TRIGGER = 64
+} i61_reason;
+
+/* Attributes of a report control block. The value types are those of
+ * IEC 61850-8-1: RPT_ID, DATSET visible string; RPT_ENA, RESV, GI, PURGE_BUF
+ * boolean; CONF_REV, BUF_TM, INTG_PD unsigned 32; SQ_NUM unsigned (8 bits in a
+ * URCB, 16 in a BRCB); OPT_FLDS bit string (10); TRG_OPS bit string (6);
+ * ENTRY_ID octet string (8); TIME_OF_ENTRY binary time (6); RESV_TMS
+ * integer 16; OWNER octet string. */
+typedef enum i61_rcb_attr {
+    I61_RCB_RPT_ID = 0, I61_RCB_RPT_ENA = 1, I61_RCB_RESV = 2, I61_RCB_DATSET = 3,
+    I61_RCB_CONF_REV = 4, I61_RCB_OPT_FLDS = 5, I61_RCB_BUF_TM = 6, I61_RCB_SQ_NUM = 7,
+    I61_RCB_TRG_OPS = 8, I61_RCB_INTG_PD = 9, I61_RCB_GI = 10, I61_RCB_PURGE_BUF = 11,
+    I61_RCB_ENTRY_ID = 12, I61_RCB_TIME_OF_ENTRY = 13, I61_RCB_RESV_TMS = 14,
+    I61_RCB_OWNER = 15, I61_RCB_ATTR_COUNT = 16
+} i61_rcb_attr;
+
+/* "RptID", "RptEna", ... ("TimeofEntry" as on the wire), NULL if out of range. */
+const char *i61_rcb_attr_name(int attr);
+
+/* Client-side copy of a report control block. Not thread safe: one thread
+ * at a time per object. */
+typedef struct i61_rcb i61_rcb;
+
+/* GetURCBValues/GetBRCBValues: one Read of the whole RCB. ref "LD/LN.RP.name",
+ * "LD/LN.BR.name" or MMS style "LD/LN$RP$name"; the FC decides URCB/BRCB.
+ * The attributes present are learned from the answer (Ed1: no ResvTms/Owner).
+ * *out: free with i61_rcb_free. I61_ERR_OBJECT_REFERENCE_INVALID when the
+ * reference is not an RCB reference, I61_ERR_UNEXPECTED_VALUE when the answer
+ * is not an RCB structure. */
+int i61_client_read_rcb(i61_client *c, const char *ref, i61_rcb **out);
+/* Reads every attribute again into r (clears the changed mask). */
+int i61_client_update_rcb(i61_client *c, i61_rcb *r);
+/* SetURCBValues/SetBRCBValues: writes the attributes changed since the read
+ * (i61_rcb_changed), in the order IEC 61850-8-1 requires: RptEna = FALSE
+ * first when it is being disabled, then Resv, ResvTms, RptID, DatSet,
+ * OptFlds, BufTm, TrgOps, IntgPd, EntryID, PurgeBuf, then RptEna = TRUE,
+ * then GI. single_request: one MMS Write with all of them (the server applies
+ * them in order), else one Write per attribute stopping at the first failure.
+ * Returns I61_OK when every attribute was accepted (the changed mask is then
+ * cleared), else the error of the first refused attribute, whose number goes
+ * to *failed_attr (may be NULL; -1 when the request as a whole failed). */
+int i61_client_set_rcb(i61_client *c, i61_rcb *r, int single_request, int *failed_attr);
+
+void i61_rcb_free(i61_rcb *r);
+/* The reference as "LD/LN.RP.name" / "LD/LN.BR.name" (borrowed). */
+const char *i61_rcb_reference(const i61_rcb *r);
+int i61_rcb_is_buffered(const i61_rcb *r);
+/* 1 when the server's RCB has the attribute. */
+int i61_rcb_has(const i61_rcb *r, int attr);
+/* Current local value (borrowed, valid until the next set/update), NULL when
+ * the RCB has no such attribute. */
+const i61_value *i61_rcb_get(const i61_rcb *r, int attr);
+/* Sets a local value (copied) and marks the attribute changed. The value must
+ * have the attribute's MMS type (unsigned/integer widths are adapted, bit
+ * strings must have the same size): I61_ERR_TYPE_INCONSISTENT otherwise;
+ * I61_ERR_OBJECT_DOES_NOT_EXIST when the RCB has no such attribute. */
+int i61_rcb_set(i61_rcb *r, int attr, const i61_value *v);
+/* Bit mask (1 << attr) of the attributes set since the last read/write. */
+uint32_t i61_rcb_changed(const i61_rcb *r);
+void i61_rcb_clear_changed(i61_rcb *r);
+
+/* A received report (InformationReport "RPT"), segments already joined into
+ * one report. Owned by the receiver; free with i61_report_free (any thread). */
+typedef struct i61_report i61_report;
+
+/* Reports are queued by the I/O thread as they arrive (from connect on) into a
+ * bounded per-client queue (default 65536 reports); when it is full, new
+ * reports are dropped and counted. i61_client_next_reports takes up to max
+ * reports (oldest first) into out[], waiting up to timeout_ms for the first
+ * one: I61_OK with *n >= 1, I61_ERR_TIMEOUT, or I61_ERR_NOT_CONNECTED when the
+ * queue is empty and either the connection is closed or
+ * i61_client_interrupt_reports was called (that makes the current and the
+ * next waits return at once, until i61_client_resume_reports). */
+int i61_client_next_reports(i61_client *c, uint32_t timeout_ms, i61_report **out, size_t max,
+                            size_t *n);
+void i61_client_interrupt_reports(i61_client *c);
+void i61_client_resume_reports(i61_client *c);
+void i61_client_set_report_queue_size(i61_client *c, uint32_t n);
+/* Reports dropped because the queue was full. */
+uint64_t i61_client_reports_dropped(const i61_client *c);
+/* Reports that could not be decoded (malformed RPT, or segments that did not
+ * join up: a missing segment, a new SeqNum mid-report); they are dropped and
+ * counted, the association stays up. */
+uint64_t i61_client_reports_malformed(const i61_client *c);
+
+void i61_report_free(i61_report *r);
+/* RptID as received (the RCB reference when the RCB's RptID is empty). */
+const char *i61_report_rpt_id(const i61_report *r);
+/* OptFlds as received (i61_opt_flds mask). */
+uint32_t i61_report_opt_flds(const i61_report *r);
+uint32_t i61_report_seq_num(const i61_report *r);
+/* The last segment's SubSeqNum (0 if not segmented); segments are joined, so
+ * more_segments_follow is 0 for a delivered report. */
+uint32_t i61_report_sub_seq_num(const i61_report *r);
+int i61_report_more_segments_follow(const i61_report *r);
+/* Number of segments joined into this report (1 if not segmented). */
+int i61_report_segments(const i61_report *r);
+/* TimeOfEntry as milliseconds since 1970-01-01 UTC (0 when absent). */
+int64_t i61_report_time_ms(const i61_report *r);
+/* DatSet "LD/LN$name", NULL when absent. */
+const char *i61_report_dataset(const i61_report *r);
+int i61_report_buf_ovfl(const i61_report *r);
+/* EntryID octets (8), NULL when absent. */
+const uint8_t *i61_report_entry_id(const i61_report *r, size_t *len);
+uint32_t i61_report_conf_rev(const i61_report *r);
+/* Number of data set members (bits of the inclusion bit string). */
+size_t i61_report_dataset_size(const i61_report *r);
+/* Number of members included in this report, and for the i-th included one
+ * (0 <= i < count): its index in the data set, its data reference
+ * "LD/LN$FC$DO[$DA]" (NULL without the data-reference option), its value
+ * (borrowed) and its ReasonCode (i61_reason mask, -1 without the
+ * reason-for-inclusion option). */
+size_t i61_report_count(const i61_report *r);
+int i61_report_member_index(const i61_report *r, size_t i);
+const char *i61_report_member_ref(const i61_report *r, size_t i);
+const i61_value *i61_report_member_value(const i61_report *r, size_t i);
+int i61_report_member_reason(const i61_report *r, size_t i);
+/* ------------------------------------------------------- end reporting */
+
 /* Library version string. */
 const char *i61_version(void);
 

@@ -122,6 +122,47 @@ int i61_model_add_dataset(i61_model *m, const char *ref, const char *const *memb
 int i61_model_dataset_count(i61_model *m);
 /* -------------------------------------------------------- end data sets */
 
+/* --------------------------------------------------- report control blocks
+ *
+ * An RCB of the model: MMS variable LN$RP$name (unbuffered) or LN$BR$name
+ * (buffered) whose components are, in this order (PROTOCOL.md section 11):
+ *   URCB: RptID, RptEna, Resv, DatSet, ConfRev, OptFlds, BufTm, SqNum, TrgOps,
+ *         IntgPd, GI, [Owner]
+ *   BRCB: RptID, RptEna, DatSet, ConfRev, OptFlds, BufTm, SqNum, TrgOps,
+ *         IntgPd, GI, PurgeBuf, EntryID, TimeofEntry, [ResvTms], [Owner]
+ * They are read with MMS Read like any variable and written with MMS Write,
+ * which the server checks against the RCB rules (reservation, attributes
+ * writable only while disabled, ...). Masks are the i61_trg_ops /
+ * i61_opt_flds values of i61.h. */
+typedef struct i61_rcb_config {
+    const char *rpt_id;      /* NULL or "": reports carry the RCB reference */
+    const char *dataset;     /* "LD/LN$name", "LD/LN.name", or NULL/"" (none) */
+    uint32_t conf_rev;
+    uint32_t opt_flds;       /* i61_opt_flds mask */
+    uint32_t trg_ops;        /* i61_trg_ops mask */
+    uint32_t buf_tm;         /* ms */
+    uint32_t intg_pd;        /* ms */
+    uint32_t buffer_size;    /* BRCB: octets of buffered report entries (0 = 65536) */
+    int with_owner;          /* expose Owner (Ed2) */
+    int with_resv_tms;       /* BRCB: expose ResvTms (Ed2) */
+} i61_rcb_config;
+
+/* Adds RCB `name` to the LN designated by ln_ref ("LD/LN"). The data set
+ * must exist when given. I61_ERR_OBJECT_EXISTS, I61_ERR_OBJECT_DOES_NOT_EXIST
+ * (LN or data set), I61_ERR_INVALID_ARGUMENT (bad name, rpt_id longer than
+ * 129 characters). */
+int i61_model_add_rcb(i61_model *m, const char *ln_ref, const char *name, int buffered,
+                      const i61_rcb_config *cfg);
+
+/* Trigger options of a data attribute (IEC 61850-7-3 dchg/qchg/dupd, as a
+ * mask of I61_TRG_DCHG|QCHG|DUPD) for every value holder at or below node n.
+ * Without a call, an attribute named "q" is qchg, "t" triggers nothing, any
+ * other attribute is dchg. A value stored with the same value it had is a
+ * dupd, a different value a dchg/qchg. */
+int i61_model_set_trigger_options(i61_mnode *n, int fc, uint32_t mask);
+
+/* ---------------------------------------------- end report control blocks */
+
 /* ----------------------------------------------------------------- server */
 
 typedef struct i61_server i61_server;
@@ -267,5 +308,10 @@ void i61_server_event_free(i61_server_event *e);
 void i61_server_interrupt_events(i61_server *s);
 /* Events refused or dropped because the queue was full. */
 uint64_t i61_server_events_dropped(i61_server *s);
+
+/* Reports sent by the server (report PDUs, segments counted once each) and
+ * BRCB entries dropped because a buffer was full. */
+uint64_t i61_server_reports_sent(i61_server *s);
+uint64_t i61_server_report_entries_overflowed(i61_server *s);
 
 #endif
