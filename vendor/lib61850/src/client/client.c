@@ -113,6 +113,21 @@ const char *i61_client_last_error_text(const i61_client *c)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* The association's state handler (I/O thread): the report queue first (it
+ * wakes waiters on a close), then the application's handler, called without
+ * any lock held. */
+static void client_on_state(void *userdata, int state)
+{
+    i61_client *c = userdata;
+    i61_client_reports_on_state(c, state);
+    pthread_mutex_lock(&c->lock);
+    i61_state_handler h = c->user_state;
+    void *ud = c->user_state_ud;
+    pthread_mutex_unlock(&c->lock);
+    if (h)
+        h(ud, state);
+}
+
 i61_client *i61_client_new(void)
 {
     i61_client *c = calloc(1, sizeof *c);
@@ -123,12 +138,20 @@ i61_client *i61_client_new(void)
         free(c);
         return NULL;
     }
-    c->assoc = i61_assoc_new();
-    if (!c->assoc) {
+    if (i61_client_reports_init(c) != I61_OK) {
         pthread_mutex_destroy(&c->lock);
         free(c);
         return NULL;
     }
+    c->assoc = i61_assoc_new();
+    if (!c->assoc) {
+        i61_client_reports_free(c);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
+    i61_assoc_set_state_handler(c->assoc, client_on_state, c);
+    i61_assoc_set_unconfirmed_handler(c->assoc, i61_client_on_unconfirmed, c);
     c->connect_timeout_ms = I61_CLIENT_DEFAULT_CONNECT_TIMEOUT;
     c->request_timeout_ms = I61_CLIENT_DEFAULT_REQUEST_TIMEOUT;
     c->max_pdu_size = I61_CLIENT_DEFAULT_MAX_PDU;
@@ -140,7 +163,8 @@ void i61_client_free(i61_client *c)
 {
     if (!c)
         return;
-    i61_assoc_free(c->assoc);   /* aborts a live connection */
+    i61_assoc_free(c->assoc);   /* aborts a live connection; no handler runs after this */
+    i61_client_reports_free(c);
     pthread_mutex_destroy(&c->lock);
     err_forget(c);
     free(c);
@@ -175,8 +199,12 @@ void i61_client_set_max_pdu_size(i61_client *c, uint32_t octets)
 
 void i61_client_set_state_handler(i61_client *c, i61_state_handler h, void *userdata)
 {
-    if (c)
-        i61_assoc_set_state_handler(c->assoc, h, userdata);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->user_state = h;
+    c->user_state_ud = userdata;
+    pthread_mutex_unlock(&c->lock);
 }
 
 uint32_t i61_client_request_timeout(i61_client *c)

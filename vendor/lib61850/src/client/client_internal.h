@@ -27,7 +27,19 @@ struct i61_client {
     uint32_t max_pdu_size;        /* proposed */
     int max_outstanding;          /* proposed */
     uint64_t gen;                 /* unique per i61_client_new (i61_unique_id), never 0 */
+    i61_state_handler user_state; /* the application's state handler (under lock) */
+    void *user_state_ud;
+    struct i61_rptq *reports;     /* received reports (acsi_report.c), owned */
 };
+
+/* Received reports (acsi_report.c). init creates c->reports; it is called by
+ * i61_client_new before the association's handlers are installed, and free
+ * after the association is gone (no handler runs any more). */
+int i61_client_reports_init(i61_client *c);
+void i61_client_reports_free(i61_client *c);
+/* Association handlers (I/O thread): every unconfirmed PDU, every state change. */
+void i61_client_on_unconfirmed(void *userdata, const uint8_t *pdu, size_t len);
+void i61_client_reports_on_state(i61_client *c, int state);
 
 /* Settings snapshot (under the lock). */
 uint32_t i61_client_request_timeout(i61_client *c);
