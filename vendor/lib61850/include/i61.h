@@ -352,6 +352,9 @@ typedef struct i61_rcb i61_rcb;
 /* GetURCBValues/GetBRCBValues: one Read of the whole RCB. ref "LD/LN.RP.name",
  * "LD/LN.BR.name" or MMS style "LD/LN$RP$name"; the FC decides URCB/BRCB.
  * The attributes present are learned from the answer (Ed1: no ResvTms/Owner).
+ * When the server refuses the whole-RCB Read with a DataAccessError other
+ * than object-non-existent (the Rust iec61850 server does for BRCBs), the
+ * attributes are read as a list of variables instead.
  * *out: free with i61_rcb_free. I61_ERR_OBJECT_REFERENCE_INVALID when the
  * reference is not an RCB reference, I61_ERR_UNEXPECTED_VALUE when the answer
  * is not an RCB structure. */

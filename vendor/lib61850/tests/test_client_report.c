@@ -3,7 +3,8 @@
  *    061 / 071, answers 062 / 072 decoded into attributes; Ed1, Ed2 and odd
  *    RCB structures; SetURCBValues as one Write byte for byte as golden 063,
  *    SetBRCBValues one attribute per Write as 073 / 075 / 079; write order,
- *    refused attributes, local type checks;
+ *    refused attributes, local type checks; servers that refuse the Read of
+ *    a whole RCB: the attributes read as one list Read instead;
  *  - reports: golden 065 and the segmented pair 149/150 through the queue,
  *    malformed reports and broken segment sequences counted, the bounds on
  *    partial reports, a full queue, batching, timeouts, interrupt/resume,
@@ -918,6 +919,326 @@ static void test_set_order_and_failures(void)
     finish(c, &s);
 }
 
+/* ------------------------------------------- RCBs read attribute by attribute */
+
+/* A server like the iec61850 Rust one: the Read of a whole RCB answers
+ * DataAccessError `whole_dae`; a list of attribute variables answers each
+ * one (object-non-existent for `absent` ones and unknown names). */
+typedef struct parts_srv {
+    int whole_dae;
+    const char *absent[3];
+    const char *wrong;           /* answered as a VisibleString */
+    int parts_error;             /* the list Read gets a confirmed-ErrorPDU */
+} parts_srv;
+
+static i61_value *part_value(const parts_srv *p, const char *attr)
+{
+    static const uint8_t eid[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t toe[6] = {0x01, 0x02, 0x03, 0x04, 0x3a, 0x5c};
+    static const uint8_t opt[2] = {0x7c, 0x00};
+    static const uint8_t trg[1] = {0x44};
+    for (size_t i = 0; i < 3; i++)
+        if (p->absent[i] && strcmp(p->absent[i], attr) == 0)
+            return i61_value_new_data_access_error(10);
+    if (p->wrong && strcmp(p->wrong, attr) == 0)
+        return i61_value_new_visible_string("x");
+    if (strcmp(attr, "RptID") == 0) return i61_value_new_visible_string("rid");
+    if (strcmp(attr, "DatSet") == 0) return i61_value_new_visible_string("LD/LLN0$Meas");
+    if (strcmp(attr, "RptEna") == 0 || strcmp(attr, "Resv") == 0 || strcmp(attr, "GI") == 0 ||
+        strcmp(attr, "PurgeBuf") == 0)
+        return i61_value_new_boolean(strcmp(attr, "RptEna") == 0);
+    if (strcmp(attr, "ConfRev") == 0) return i61_value_new_unsigned(3);
+    if (strcmp(attr, "BufTm") == 0) return i61_value_new_unsigned(100);
+    if (strcmp(attr, "SqNum") == 0) return i61_value_new_unsigned(5);
+    if (strcmp(attr, "IntgPd") == 0) return i61_value_new_unsigned(2000);
+    if (strcmp(attr, "OptFlds") == 0) return i61_value_new_bit_string(10, opt);
+    if (strcmp(attr, "TrgOps") == 0) return i61_value_new_bit_string(6, trg);
+    if (strcmp(attr, "EntryID") == 0) return i61_value_new_octet_string(eid, 8);
+    if (strcmp(attr, "TimeofEntry") == 0) return i61_value_new_binary_time(toe, 6);
+    if (strcmp(attr, "ResvTms") == 0) return i61_value_new_integer(0);
+    if (strcmp(attr, "Owner") == 0) return i61_value_new_octet_string(NULL, 0);
+    return i61_value_new_data_access_error(10);
+}
+
+static void parts_fn(fs *s, uint32_t id, const uint8_t *pdu, size_t len)
+{
+    const parts_srv *p = s->ud;
+    i61_mms_request rq;
+    i61_mms_access_spec spec;
+    bool swr = false;
+    memset(&spec, 0, sizeof spec);
+    i61_buf b;
+    i61_buf_init(&b);
+    if (i61_mms_dec_request(pdu, len, &rq) != I61_OK || rq.service != I61_MMS_SVC_READ ||
+        i61_mms_dec_read_req(&rq, &swr, &spec) != I61_OK || spec.is_nvl || spec.n_vars > 32) {
+        i61_mms_enc_error_pdu(&b, id, 4, 0);         /* service/other */
+    } else {
+        i61_value *res[32];
+        size_t n = spec.n_vars;
+        const char *item0 = spec.vars[0].name.item;
+        int dollars = 0;
+        for (const char *q = item0; *q; q++)
+            dollars += *q == '$';
+        int whole = n == 1 && dollars == 2;
+        if (!whole && p->parts_error) {
+            i61_mms_enc_error_pdu(&b, id, 7, 1);     /* access/object-access-unsupported */
+            n = 0;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *attr = strrchr(spec.vars[i].name.item, '$') + 1;
+            res[i] = whole ? i61_value_new_data_access_error(p->whole_dae) : part_value(p, attr);
+        }
+        if (n)
+            i61_mms_enc_read_resp(&b, id, NULL, (const i61_value *const *)res, n);
+        for (size_t i = 0; i < n; i++)
+            i61_value_free(res[i]);
+    }
+    fs_send(s, b.data, b.len);
+    i61_buf_free(&b);
+    i61_mms_access_spec_clear(&spec);
+}
+
+/* "domain/item|item|..." of the variables of recorded Read request i. */
+static void read_items(fs *s, int i, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (fs_nreq(s) <= i)
+        return;
+    pthread_mutex_lock(&s->mu);
+    const uint8_t *pdu = s->req[i];
+    size_t len = s->req_len[i];
+    pthread_mutex_unlock(&s->mu);
+    i61_mms_request rq;
+    i61_mms_access_spec spec;
+    bool swr = false;
+    memset(&spec, 0, sizeof spec);
+    if (i61_mms_dec_request(pdu, len, &rq) != I61_OK || rq.service != I61_MMS_SVC_READ ||
+        i61_mms_dec_read_req(&rq, &swr, &spec) != I61_OK)
+        return;
+    for (size_t k = 0; k < spec.n_vars; k++) {
+        size_t l = strlen(out);
+        if (k == 0)
+            snprintf(out + l, cap - l, "%s/%s", spec.vars[k].name.domain, spec.vars[k].name.item);
+        else
+            snprintf(out + l, cap - l, "|%s", spec.vars[k].name.item);
+    }
+    i61_mms_access_spec_clear(&spec);
+}
+
+static void check_parts_brcb(const i61_rcb *r)
+{
+    T_EQ_INT(i61_rcb_is_buffered(r), 1);
+    for (int a = 0; a < I61_RCB_ATTR_COUNT; a++)
+        T_EQ_INT(i61_rcb_has(r, a), a != I61_RCB_RESV);
+    T_CHECK(str_is(i61_rcb_get(r, I61_RCB_RPT_ID), "rid"));
+    T_EQ_INT(bool_of(i61_rcb_get(r, I61_RCB_RPT_ENA)), 1);
+    T_CHECK(str_is(i61_rcb_get(r, I61_RCB_DATSET), "LD/LLN0$Meas"));
+    T_EQ_INT(uint_of(i61_rcb_get(r, I61_RCB_CONF_REV)), 3);
+    static const uint8_t opt[] = {0x7c, 0x00}, trg[] = {0x44};
+    T_CHECK(bits_are(i61_rcb_get(r, I61_RCB_OPT_FLDS), 10, opt));
+    T_CHECK(bits_are(i61_rcb_get(r, I61_RCB_TRG_OPS), 6, trg));
+    T_EQ_INT(uint_of(i61_rcb_get(r, I61_RCB_BUF_TM)), 100);
+    T_EQ_INT(uint_of(i61_rcb_get(r, I61_RCB_SQ_NUM)), 5);
+    T_EQ_INT(uint_of(i61_rcb_get(r, I61_RCB_INTG_PD)), 2000);
+    T_EQ_INT(bool_of(i61_rcb_get(r, I61_RCB_GI)), 0);
+    T_EQ_INT(bool_of(i61_rcb_get(r, I61_RCB_PURGE_BUF)), 0);
+    size_t n = 99;
+    const uint8_t *e = i61_value_get_bytes(i61_rcb_get(r, I61_RCB_ENTRY_ID), &n);
+    static const uint8_t eid[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    T_EQ_MEM(e, n, eid, 8);
+    i61_value_get_bytes(i61_rcb_get(r, I61_RCB_TIME_OF_ENTRY), &n);
+    T_EQ_INT(n, 6);
+    T_EQ_INT(i61_value_type(i61_rcb_get(r, I61_RCB_TIME_OF_ENTRY)), I61_TYPE_BINARY_TIME);
+    int64_t tms = -5;
+    T_EQ_INT(i61_value_get_int64(i61_rcb_get(r, I61_RCB_RESV_TMS), &tms), 0);
+    T_EQ_INT(tms, 0);
+    n = 99;
+    i61_value_get_bytes(i61_rcb_get(r, I61_RCB_OWNER), &n);
+    T_EQ_INT(n, 0);
+    T_EQ_INT(i61_value_type(i61_rcb_get(r, I61_RCB_OWNER)), I61_TYPE_OCTET_STRING);
+}
+
+static void test_read_brcb_by_parts(void)
+{
+    parts_srv p = { 9, {NULL, NULL, NULL}, NULL, 0 };   /* object-access-unsupported */
+    fs s;
+    fs_start(&s, parts_fn, &p);
+    i61_client *c = connect_client(&s);
+    i61_rcb *r = NULL;
+    T_EQ_INT(i61_client_read_rcb(c, "TESTGenericIO/LLN0.BR.brcbMeas01", &r), I61_OK);
+    T_EQ_INT(fs_requests(&s), 2);                 /* the whole RCB, then ONE list Read */
+    char items[1024];
+    read_items(&s, 0, items, sizeof items);
+    T_CHECK(strcmp(items, "TESTGenericIO/LLN0$BR$brcbMeas01") == 0);
+    read_items(&s, 1, items, sizeof items);
+    T_CHECK(strcmp(items, "TESTGenericIO/LLN0$BR$brcbMeas01$RptID|LLN0$BR$brcbMeas01$RptEna|"
+                          "LLN0$BR$brcbMeas01$DatSet|LLN0$BR$brcbMeas01$ConfRev|"
+                          "LLN0$BR$brcbMeas01$OptFlds|LLN0$BR$brcbMeas01$BufTm|"
+                          "LLN0$BR$brcbMeas01$SqNum|LLN0$BR$brcbMeas01$TrgOps|"
+                          "LLN0$BR$brcbMeas01$IntgPd|LLN0$BR$brcbMeas01$GI|"
+                          "LLN0$BR$brcbMeas01$PurgeBuf|LLN0$BR$brcbMeas01$EntryID|"
+                          "LLN0$BR$brcbMeas01$TimeofEntry|LLN0$BR$brcbMeas01$ResvTms|"
+                          "LLN0$BR$brcbMeas01$Owner") == 0);
+    if (!r) {
+        finish(c, &s);
+        return;
+    }
+    check_parts_brcb(r);
+    T_EQ_INT(i61_rcb_changed(r), 0);
+    /* the widths of a set follow the values read this way too */
+    i61_value *v = i61_value_new_unsigned(40000);
+    T_EQ_INT(i61_rcb_set(r, I61_RCB_SQ_NUM, v), I61_OK);
+    T_EQ_INT(i61_rcb_set(r, I61_RCB_RESV_TMS, v), I61_ERR_OBJECT_VALUE_INVALID);
+    i61_value_free(v);
+    /* an update goes straight to the list Read and forgets the local change */
+    T_EQ_INT(i61_client_update_rcb(c, r), I61_OK);
+    T_EQ_INT(fs_requests(&s), 3);
+    read_items(&s, 2, items, sizeof items);
+    T_CHECK(strncmp(items, "TESTGenericIO/LLN0$BR$brcbMeas01$RptID|", 39) == 0);
+    T_EQ_INT(i61_rcb_changed(r), 0);
+    check_parts_brcb(r);
+    i61_rcb_free(r);
+    finish(c, &s);
+}
+
+static void test_read_urcb_by_parts(void)
+{
+    /* object-access-denied is also worth the second try; this URCB has no
+     * Resv and no ResvTms but an Owner */
+    parts_srv p = { 3, {"Resv", "ResvTms", NULL}, NULL, 0 };
+    fs s;
+    fs_start(&s, parts_fn, &p);
+    i61_client *c = connect_client(&s);
+    i61_rcb *r = NULL;
+    T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0$RP$u01", &r), I61_OK);
+    T_EQ_INT(fs_requests(&s), 2);
+    char items[1024];
+    read_items(&s, 1, items, sizeof items);
+    T_CHECK(strcmp(items, "LD/LLN0$RP$u01$RptID|LLN0$RP$u01$RptEna|LLN0$RP$u01$Resv|"
+                          "LLN0$RP$u01$DatSet|LLN0$RP$u01$ConfRev|LLN0$RP$u01$OptFlds|"
+                          "LLN0$RP$u01$BufTm|LLN0$RP$u01$SqNum|LLN0$RP$u01$TrgOps|"
+                          "LLN0$RP$u01$IntgPd|LLN0$RP$u01$GI|LLN0$RP$u01$ResvTms|"
+                          "LLN0$RP$u01$Owner") == 0);
+    if (r) {
+        T_EQ_INT(i61_rcb_is_buffered(r), 0);
+        for (int a = 0; a < I61_RCB_ATTR_COUNT; a++)
+            T_EQ_INT(i61_rcb_has(r, a), a <= I61_RCB_GI && a != I61_RCB_RESV ? 1
+                                        : a == I61_RCB_OWNER);
+        T_CHECK(str_is(i61_rcb_get(r, I61_RCB_RPT_ID), "rid"));
+        T_EQ_INT(uint_of(i61_rcb_get(r, I61_RCB_SQ_NUM)), 5);
+        /* URCB SqNum keeps its 8 bits */
+        i61_value *v = i61_value_new_unsigned(300);
+        T_EQ_INT(i61_rcb_set(r, I61_RCB_SQ_NUM, v), I61_ERR_OBJECT_VALUE_INVALID);
+        i61_value_free(v);
+    }
+    i61_rcb_free(r);
+    finish(c, &s);
+}
+
+static void test_read_rcb_by_parts_failures(void)
+{
+    char items[256];
+    /* a mandatory attribute missing: the first error stands */
+    {
+        parts_srv p = { 9, {"TrgOps", NULL, NULL}, NULL, 0 };
+        fs s;
+        fs_start(&s, parts_fn, &p);
+        i61_client *c = connect_client(&s);
+        i61_rcb *r = (i61_rcb *)1;
+        T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0.BR.b", &r), I61_ERR_OBJECT_ACCESS_UNSUPPORTED);
+        T_CHECK(r == NULL);
+        T_CHECK(strstr(i61_client_last_error_text(c), "TrgOps") != NULL);
+        T_EQ_INT(fs_requests(&s), 2);
+        finish(c, &s);
+    }
+    /* a mandatory attribute of another type */
+    {
+        parts_srv p = { 9, {NULL, NULL, NULL}, "ConfRev", 0 };
+        fs s;
+        fs_start(&s, parts_fn, &p);
+        i61_client *c = connect_client(&s);
+        i61_rcb *r = (i61_rcb *)1;
+        T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0.RP.u", &r), I61_ERR_UNEXPECTED_VALUE);
+        T_CHECK(r == NULL);
+        T_CHECK(strstr(i61_client_last_error_text(c), "ConfRev") != NULL);
+        finish(c, &s);
+    }
+    /* an optional one of another type is left out */
+    {
+        parts_srv p = { 9, {NULL, NULL, NULL}, "Owner", 0 };
+        fs s;
+        fs_start(&s, parts_fn, &p);
+        i61_client *c = connect_client(&s);
+        i61_rcb *r = NULL;
+        T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0.BR.b", &r), I61_OK);
+        T_CHECK(r && !i61_rcb_has(r, I61_RCB_OWNER) && i61_rcb_has(r, I61_RCB_RESV_TMS));
+        i61_rcb_free(r);
+        finish(c, &s);
+    }
+    /* the list Read refused as a whole: the first error stands */
+    {
+        parts_srv p = { 9, {NULL, NULL, NULL}, NULL, 1 };
+        fs s;
+        fs_start(&s, parts_fn, &p);
+        i61_client *c = connect_client(&s);
+        i61_rcb *r = (i61_rcb *)1;
+        T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0.BR.b", &r), I61_ERR_OBJECT_ACCESS_UNSUPPORTED);
+        T_CHECK(r == NULL);
+        T_EQ_INT(fs_requests(&s), 2);
+        finish(c, &s);
+    }
+    /* object-non-existent: no second try */
+    {
+        parts_srv p = { 10, {NULL, NULL, NULL}, NULL, 0 };
+        fs s;
+        fs_start(&s, parts_fn, &p);
+        i61_client *c = connect_client(&s);
+        i61_rcb *r = (i61_rcb *)1;
+        T_EQ_INT(i61_client_read_rcb(c, "LD/LLN0.BR.b", &r), I61_ERR_OBJECT_DOES_NOT_EXIST);
+        T_CHECK(r == NULL);
+        sleep_ms(50);
+        T_EQ_INT(fs_requests(&s), 1);
+        read_items(&s, 0, items, sizeof items);
+        T_CHECK(strcmp(items, "LD/LLN0$BR$b") == 0);
+        finish(c, &s);
+    }
+}
+
+/* A list that does not fit in the negotiated PDU is read in several Reads. */
+static void test_read_rcb_by_parts_small_pdu(void)
+{
+    parts_srv p = { 9, {NULL, NULL, NULL}, NULL, 0 };
+    fs s;
+    fs_start(&s, parts_fn, &p);
+    i61_client *c = i61_client_new();
+    T_CHECK(c != NULL);
+    i61_client_set_request_timeout(c, 3000);
+    i61_client_set_max_pdu_size(c, 300);
+    T_EQ_INT(i61_client_connect(c, "127.0.0.1", s.port), I61_OK);
+    T_EQ_INT(i61_client_max_pdu_size(c), 300);
+    i61_rcb *r = NULL;
+    T_EQ_INT(i61_client_read_rcb(c, "TESTGenericIO/LLN0.BR.brcbMeas01", &r), I61_OK);
+    int nreq = fs_requests(&s);
+    T_CHECK(nreq >= 4);                           /* whole + at least 3 parts (15 x ~50 octets) */
+    size_t total = 0;
+    for (int i = 1; i < nreq && i < FS_MAX_REQ; i++) {
+        char items[1024];
+        read_items(&s, i, items, sizeof items);
+        size_t k = 1;
+        for (const char *q = items; *q; q++)
+            k += *q == '|';
+        total += items[0] ? k : 0;
+        pthread_mutex_lock(&s.mu);
+        T_CHECK(s.req_len[i] <= 300);
+        pthread_mutex_unlock(&s.mu);
+    }
+    T_EQ_INT(total, 15);
+    if (r)
+        check_parts_brcb(r);
+    i61_rcb_free(r);
+    finish(c, &s);
+}
+
 /* ---------------------------------------------------------------- reports */
 
 static i61_report *next1(i61_client *c, uint32_t ms)
@@ -1437,6 +1758,8 @@ static void test_state_handler_still_called(void)
 T_MAIN(T_CASE(test_read_urcb), T_CASE(test_read_brcb), T_CASE(test_rcb_shapes),
        T_CASE(test_rcb_set_local), T_CASE(test_set_urcb_single),
        T_CASE(test_set_brcb_per_attribute), T_CASE(test_set_order_and_failures),
+       T_CASE(test_read_brcb_by_parts), T_CASE(test_read_urcb_by_parts),
+       T_CASE(test_read_rcb_by_parts_failures), T_CASE(test_read_rcb_by_parts_small_pdu),
        T_CASE(test_report_single), T_CASE(test_report_brcb_and_segmented),
        T_CASE(test_report_malformed_and_segments), T_CASE(test_report_partial_bounds),
        T_CASE(test_report_queue_full_and_batches), T_CASE(test_report_interrupt_and_close),
