@@ -313,5 +313,8 @@ uint64_t i61_server_events_dropped(i61_server *s);
  * BRCB entries dropped because a buffer was full. */
 uint64_t i61_server_reports_sent(i61_server *s);
 uint64_t i61_server_report_entries_overflowed(i61_server *s);
+/* URCB reports dropped because their client did not read them fast enough
+ * (more than 4 MiB waiting); the client sees a gap in SqNum. */
+uint64_t i61_server_reports_dropped(i61_server *s);
 
 #endif

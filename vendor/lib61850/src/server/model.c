@@ -8,6 +8,7 @@
 #include "../mms/mms_data.h"
 #include "../mms/value_internal.h"
 #include "srv_nvl.h"                      /* i61_nvl_store_free */
+#include "srv_rcb.h"                      /* i61_rcb_set_free, i61_rcb_sync */
 
 #define ALL_FC_MASK ((1u << I61_MODEL_FC_COUNT) - 1u)
 
@@ -208,6 +209,7 @@ void i61_model_free(i61_model *m)
     if (!m)
         return;
     i61_model_free_index(m);
+    i61_rcb_set_free(m);                        /* report control blocks (srv_rcb.c) */
     i61_nvl_store_free(m->nvls);                /* data sets (srv_nvl.c) */
     i61_node_free_tree(&m->root);
     free(m->root.kids);
@@ -425,6 +427,31 @@ int i61_model_add_da(i61_mnode *parent, const char *name, int fc, int type, int 
     if (out)
         *out = n;
     return rc;
+}
+
+void i61_model_remove_node(i61_mnode *n)
+{
+    if (!n || !n->parent || n->kind < I61_MNODE_LN)
+        return;
+    i61_mnode *p = n->parent;
+    for (size_t i = 0; i < p->nkids; i++)
+        if (p->kids[i] == n) {
+            memmove(&p->kids[i], &p->kids[i + 1], (p->nkids - i - 1) * sizeof p->kids[0]);
+            p->nkids--;
+            break;
+        }
+    /* the FC masks of the ancestors no longer include what only n had */
+    for (i61_mnode *a = p; a && a->kind >= I61_MNODE_LN; a = a->parent) {
+        uint32_t mask = a->kind == I61_MNODE_DA ? (1u << a->fc) : 0;
+        for (size_t i = 0; i < a->nkids; i++)
+            mask |= a->kids[i]->fc_mask;
+        a->fc_mask = mask;
+    }
+    n->parent = NULL;
+    i61_node_free_tree(n);
+    i61_node_free_one(n);
+    free(n);
+    p->model->dirty = true;
 }
 
 int i61_mnode_kind_of(const i61_mnode *n)
@@ -943,6 +970,7 @@ static void i61_enc_node(i61_buf *b, const i61_mnode *n, int fc)
 
 int i61_model_encode_var(i61_buf *b, const i61_mvar *v)
 {
+    i61_rcb_sync(v->node, v->fc);
     size_t start = b->len;
     i61_enc_node(b, v->node, v->fc);
     if (b->oom) {
@@ -979,6 +1007,7 @@ static i61_value *i61_val_full(const i61_mnode *n, int fc)
 int i61_model_node_value(const i61_mnode *n, int fc, i61_value **out)
 {
     *out = NULL;
+    i61_rcb_sync(n, fc);
     i61_value *v;
     if (n->kind == I61_MNODE_LN && fc == I61_FC_NONE) {
         v = i61_value_new_structure(i61_fc_count(n->fc_mask));
@@ -1254,16 +1283,22 @@ int i61_model_store_node_value(i61_model *m, i61_mnode *n, int fc, const i61_val
     } else {
         rc = i61_plan_full(&p, n, fc, value);
     }
+    /* Every holder gets its new value first (p.vals keeps the old ones), so
+     * that the change notifications see the model after the whole store. */
     for (size_t i = 0; i < p.n; i++) {
         if (rc == I61_OK) {
-            i61_value_free(p.nodes[i]->value);
+            i61_value *old = p.nodes[i]->value;
             p.nodes[i]->value = p.vals[i];
-            if (m->on_change)
-                m->on_change(m->on_change_ud, p.nodes[i]);
-        } else {
-            i61_value_free(p.vals[i]);
+            p.vals[i] = old;
         }
     }
+    if (rc == I61_OK && m->on_change && p.n > 0) {
+        for (size_t i = 0; i < p.n; i++)
+            m->on_change(m->on_change_ud, p.nodes[i], p.vals[i]);
+        m->on_change(m->on_change_ud, NULL, NULL);
+    }
+    for (size_t i = 0; i < p.n; i++)
+        i61_value_free(p.vals[i]);
     free(p.nodes);
     free(p.vals);
     return rc;
@@ -1586,6 +1621,8 @@ int i61_model_set_node_value(i61_model *m, i61_mnode *n, int fc, const i61_value
 {
     if (!m || !n || !v || n->model != m)
         return I61_ERR_INVALID_ARGUMENT;
+    if (n->rcb || n->rcb_attr)
+        return I61_ERR_ACCESS_DENIED;          /* RCB values belong to the reporting engine */
     if (n->kind == I61_MNODE_DA && fc == I61_FC_NONE)
         fc = n->fc;
     int rc = i61_node_fc_ok(n, fc);
@@ -1629,6 +1666,8 @@ int i61_model_set_value(i61_model *m, const char *ref, int fc, const i61_value *
     i61_mvar var;
     if (rc == I61_OK)
         rc = i61_resolve(m, ref, fc, &var);
+    if (rc == I61_OK && (var.node->rcb || var.node->rcb_attr))
+        rc = I61_ERR_ACCESS_DENIED;            /* RCB values belong to the reporting engine */
     if (rc == I61_OK)
         rc = i61_model_check_node_value(var.node, var.fc, v);
     if (rc == I61_OK)

@@ -50,7 +50,16 @@ struct i61_mnode {
                                array): the current value; NULL until defaulted */
     i61_mhook *hooks;
     i61_model *model;
+    /* reporting (srv_rcb.h) */
+    uint8_t trg;            /* value holders: I61_TRG_DCHG|QCHG|DUPD set by
+                               i61_model_set_trigger_options, | I61_MNODE_TRG_SET;
+                               0 = the default by name */
+    uint8_t rcb_attr;       /* component of an RCB: its i61_rcb_attr + 1, else 0 */
+    struct i61_srv_rcb *rcb;        /* the RCB node (a DO under the LN): its RCB */
+    struct i61_rcb_watch *watch;    /* data set members bound to this node */
 };
+
+#define I61_MNODE_TRG_SET 0x80
 
 /* One MMS named variable of a domain. */
 typedef struct i61_mvar {
@@ -77,12 +86,21 @@ struct i61_model {
     i61_mld_index *idx;     /* per LD in root.kids order */
     size_t nidx;
     size_t nhooks;          /* hooks registered anywhere (0: no hook lookups) */
-    /* change notification (server: reports later), called with the lock held */
-    void (*on_change)(void *userdata, i61_mnode *holder);
+    /* change notification (reporting, srv_rcb.c), called with the lock held:
+     * once per replaced value holder with its previous value (the model
+     * already holds every new value of the store), then once with
+     * holder == NULL when the store is complete */
+    void (*on_change)(void *userdata, i61_mnode *holder, const i61_value *old);
     void *on_change_ud;
+    /* report control blocks (srv_rcb.c), guarded by the lock */
+    struct i61_rcb_set *rcbs;
     /* data sets: named variable lists (srv_nvl.h), guarded by the lock */
     struct i61_nvl_store *nvls;
 };
+
+/* Detaches node n (an LN or below) from its parent and frees its subtree
+ * (used to undo a partly built report control block). */
+void i61_model_remove_node(i61_mnode *n);
 
 /* Name order used for GetNameList and lookups: ASCII case-insensitive, ties
  * broken by plain strcmp (a total order). This is the order of the captured

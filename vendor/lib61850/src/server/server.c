@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "server_internal.h"
+#include "srv_rcb.h"
 #include "../net/loop.h"
 #include "../net/sock.h"
 
@@ -56,6 +57,8 @@ typedef struct i61_srv_net {
     i61_task listen_task;
     i61_timer *sweep;
     uint64_t sweep_at;          /* deadline the sweep timer is armed for, 0 = none */
+    i61_timer *rcb_timer;       /* reporting deadlines: BufTm, IntgPd (srv_rcb.c) */
+    uint64_t rcb_at;            /* deadline it is armed for, 0 = none */
 } i61_srv_net;
 
 static i61_srv_net *i61_net(i61_server *s)
@@ -117,6 +120,12 @@ i61_server *i61_server_new(i61_model *model)
     s->idle_ms = 0;
     s->hook_timeout_ms = 10000;
     s->writable_mask = (1u << I61_FC_SP) | (1u << I61_FC_SV) | (1u << I61_FC_SE);
+    if (i61_srv_rcb_attach(s) != I61_OK) {       /* reports: the RCBs know their server */
+        s->model = NULL;
+        i61_server_free(s);
+        i61_model_free(model);
+        return NULL;
+    }
     return s;
 }
 
@@ -549,6 +558,10 @@ static void i61_conn_flush(i61_server_conn *sc)
         i61_conn_close(sc);
         return;
     }
+    if (c->rpt_blocked && c->out.len < I61_SRV_OUT_HIGH / 2) {
+        c->rpt_blocked = false;                  /* reports were waiting for room */
+        i61_srv_wake(sc->srv);
+    }
     uint32_t want = 0;
     if (!c->close_after_flush && c->out.len < I61_SRV_OUT_HIGH)
         want |= I61_IO_READ;
@@ -769,10 +782,40 @@ static void i61_srv_after_ready(i61_server *s)
     }
 }
 
+/* Runs the reporting engine and keeps its timer on the next deadline. */
+static void i61_srv_run_reports(i61_server *s)
+{
+    i61_srv_net *n = i61_net(s);
+    uint64_t next = i61_srv_rcb_run(s, i61_mono_ms());
+    if (!n->rcb_timer)
+        return;
+    if (!next) {
+        if (n->rcb_at) {
+            i61_timer_stop(n->rcb_timer);
+            n->rcb_at = 0;
+        }
+        return;
+    }
+    if (n->rcb_at == next)
+        return;
+    uint64_t now = i61_mono_ms();
+    n->rcb_at = next;
+    i61_timer_start(n->rcb_timer, next > now ? (uint32_t)(next - now) : 0, 0);
+}
+
 static void i61_srv_wake_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_run_ready(s);
+    i61_srv_run_reports(s);
+    i61_srv_after_ready(s);
+}
+
+static void i61_srv_rcb_timer_cb(void *ud)
+{
+    i61_server *s = ud;
+    i61_net(s)->rcb_at = 0;
+    i61_srv_run_reports(s);
     i61_srv_after_ready(s);
 }
 
@@ -826,6 +869,11 @@ static void i61_srv_shutdown_task(void *arg)
         i61_timer_free(n->sweep);
         n->sweep = NULL;
     }
+    if (n->rcb_timer) {
+        i61_timer_free(n->rcb_timer);
+        n->rcb_timer = NULL;
+    }
+    n->rcb_at = 0;
     if (n->accept_timer) {
         i61_timer_free(n->accept_timer);
         n->accept_timer = NULL;
@@ -839,7 +887,7 @@ static void i61_srv_listen_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_net *n = i61_net(s);
-    n->lio = n->sweep && n->accept_timer
+    n->lio = n->sweep && n->accept_timer && n->rcb_timer
                  ? i61_io_add(n->loop, n->lfd, I61_IO_READ, i61_srv_accept, s)
                  : NULL;
 }
@@ -894,6 +942,8 @@ int i61_server_start(i61_server *s, const char *host, int port)
     n->sweep_at = 0;
     n->accept_timer = i61_timer_new(l, i61_srv_accept_resume, s);
     n->accept_paused = false;
+    n->rcb_timer = i61_timer_new(l, i61_srv_rcb_timer_cb, s);
+    n->rcb_at = 0;
     pthread_mutex_lock(&s->mu);
     n->running = true;
     n->starting = false;
@@ -911,6 +961,9 @@ int i61_server_start(i61_server *s, const char *host, int port)
         i61_server_stop(s);
         return I61_ERR_UNKNOWN;
     }
+    /* BRCBs start buffering; one engine run arms the reporting timer */
+    i61_srv_rcb_activate(s);
+    i61_loop_post(l, &n->wake_task);
     return I61_OK;
 }
 

@@ -75,6 +75,8 @@ typedef struct i61_sconn {
     i61_buf pdu;                /* scratch: one MMS PDU */
     i61_buf tsdu;               /* scratch: one TSDU (connection phase) */
 
+    bool rpt_blocked;           /* reports wait for `out` to drain (srv_rcb.c) */
+
 } i61_sconn;
 
 /* One hook call of a deferred request. */
@@ -97,6 +99,7 @@ typedef struct i61_selem {
     char *component;            /* NULL = none */
     int dae;                    /* -1 success so far, else the DataAccessError */
     int waiting;                /* hook calls not answered yet */
+    bool applied;               /* write already done (RCB component, srv_rcb.c) */
 } i61_selem;
 
 struct i61_sreq {

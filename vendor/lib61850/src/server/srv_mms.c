@@ -6,6 +6,7 @@
 
 #include "server_internal.h"
 #include "srv_nvl.h"
+#include "srv_rcb.h"
 #include "../mms/initiate.h"
 #include "../mms/mms_data.h"
 #include "../net/loop.h"
@@ -434,7 +435,7 @@ static void i61_req_respond(i61_sreq *r)
         }
         for (size_t i = 0; i < r->n; i++) {
             i61_selem *e = &r->el[i];
-            if (e->dae < 0) {
+            if (e->dae < 0 && !e->applied) {
                 i61_mvar v = i61_selem_var(e);
                 i61_maccess aa;
                 i61_selem_aa(e, e->component, &aa);
@@ -555,6 +556,7 @@ uint64_t i61_srv_sweep_timeouts(i61_server *s, uint64_t now_ms)
 
 void i61_srv_conn_gone(i61_server *s, i61_sconn *c)
 {
+    i61_srv_rcb_conn_gone(s, c);                   /* its RCBs (before its data sets) */
     i61_nvl_drop_conn(s->model, c->id);            /* its aa-specific data sets */
     pthread_mutex_lock(&s->mu);
     i61_sreq **pp = &s->reqs;
@@ -866,6 +868,13 @@ static void i61_srv_write(i61_sconn *c, const i61_mms_request *rq)
         i61_srv_resolve(m, &spec.vars[i], &el[i]);
         if (el[i].dae >= 0)
             continue;
+        if (el[i].node->rcb_attr && el[i].node->parent && el[i].node->parent->rcb &&
+            !spec.vars[i].has_index && !spec.vars[i].component[0]) {
+            /* a report control block attribute: the reporting engine decides */
+            el[i].dae = i61_srv_rcb_write(c, el[i].node, values[i]);
+            el[i].applied = true;
+            continue;
+        }
         i61_mvar v = i61_selem_var(&el[i]);
         i61_maccess aa;
         i61_selem_aa(&el[i], spec.vars[i].component, &aa);
@@ -890,7 +899,7 @@ static void i61_srv_write(i61_sconn *c, const i61_mms_request *rq)
     if (sv.n == 0) {
         /* fast path: apply now, in request order */
         for (size_t i = 0; i < n; i++) {
-            if (el[i].dae < 0) {
+            if (el[i].dae < 0 && !el[i].applied) {
                 i61_mvar v = i61_selem_var(&el[i]);
                 i61_maccess aa;
                 i61_selem_aa(&el[i], spec.vars[i].component, &aa);

@@ -10,9 +10,10 @@
  * association closes, i61_nvl_drop_conn). VMD-specific lists are accepted as
  * well (deletable, persistent).
  *
- * Reporting hook: `reserved` counts report control blocks that are enabled
- * with this data set; a reserved list is not deleted. Nothing increments it
- * yet (reporting comes later): i61_nvl_reserve is the stub to call then. */
+ * Reporting hook: `reserved` counts report control blocks bound to this data
+ * set (srv_rcb.c: an enabled URCB, a buffering BRCB); a reserved list is not
+ * deleted. The RCBs of an association are unbound before its aa-specific
+ * lists are dropped (i61_srv_conn_gone). */
 #ifndef I61_SRV_NVL_H
 #define I61_SRV_NVL_H
 #include <stdbool.h>
