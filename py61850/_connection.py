@@ -8,7 +8,16 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
-from ._enums import ACSIClass, FunctionalConstraint, IedClientError, IedConnectionState, MmsType
+from ._enums import (
+    ACSIClass,
+    FunctionalConstraint,
+    IedClientError,
+    IedConnectionState,
+    MmsType,
+    RcbElement,
+    ReportOptions,
+    ReportTriggerOptions,
+)
 from ._errors import (
     ConnectionTimeoutError,
     IedConnectionException,
@@ -18,6 +27,15 @@ from ._errors import (
     code_for_data_access_error,
     describe_code,
     exception_for,
+)
+from ._report import (
+    Report,
+    ReportControlBlock,
+    _ReportPump,
+    _ReportRouter,
+    canonical_rcb_reference,
+    mms_member_reference,
+    split_rcb_reference,
 )
 from ._model import (
     DeviceModel,
@@ -231,6 +249,7 @@ class _ClientHandle:
         self.lock = threading.Lock()
         self.active = 0
         self.dispatcher = _Dispatcher()
+        self.reports = _ReportPump(self)
         self.last_state = int(IedConnectionState.CLOSED)
         self.connected_once = False  # connect() succeeded since the last connect attempt
         self.user_closing = False  # close/abort/release was called since
@@ -265,6 +284,9 @@ class _ClientHandle:
             _ffi.reap_later(self.destroy)
             return
         try:
+            # End the report thread first: it leaves the C wait at once (interrupt)
+            # and is joined unless the finalizer runs on it.
+            self.reports.stop()
             with self.lock:
                 ptr = self.ptr
                 if ptr is None:
@@ -335,8 +357,11 @@ class IedConnection:
         _ffi.start_reaper()
         self._state_cb: Optional[Callable[["IedConnection", IedConnectionState], None]] = None
         self._closed_cb: Optional[Callable[["IedConnection"], None]] = None
+        self._report_router = _ReportRouter()
+        self._report_error_hook: Optional[Callable[[BaseException, Report], None]] = None
         self._h = _ClientHandle(ffi, lib)
         self._h.dispatcher.conn_ref = weakref.ref(self)
+        self._h.reports.conn_ref = weakref.ref(self)
         self._finalizer = weakref.finalize(self, self._h.destroy)
 
     # ---------------------------------------------------------------- plumbing
@@ -441,6 +466,9 @@ class IedConnection:
                 h.user_closing = False
                 n = int(self._lib.i61_client_max_outstanding(c))
                 h.slots = threading.BoundedSemaphore(n) if n > 0 else None
+                h.reports.resume()
+                if self._report_router.active():
+                    h.reports.ensure_running()
             else:
                 if err != IedClientError.ALREADY_CONNECTED:
                     h.connected_once = False
@@ -467,6 +495,7 @@ class IedConnection:
                 log.debug("close: %s", describe_code(err))
         finally:
             self._leave()
+        h.reports.interrupt()
 
     def abort(self) -> None:
         """Abort the association (ACSE abort, unanswered) and close TCP.
@@ -481,6 +510,7 @@ class IedConnection:
                 raise self._fail(c, err, "abort")
         finally:
             self._leave()
+            self._h.reports.interrupt()
 
     def release(self) -> None:
         """Release the association (MMS Conclude, ACSE release), then close TCP.
@@ -496,6 +526,7 @@ class IedConnection:
                 raise self._fail(c, err, "release")
         finally:
             self._leave()
+        self._h.reports.interrupt()
 
     def __enter__(self) -> "IedConnection":
         if self._hostname is not None and self.state == IedConnectionState.CLOSED:
@@ -1099,6 +1130,280 @@ class IedConnection:
                 text = ffi.string(lib.i61_err_str(err)).decode("utf-8", errors="replace")
                 out.append(exception_for(err, self._message("write_dataset_values", f"{ref_s} member {i}", None, text, err), ref_s, None))
         return out
+
+    # ---------------------------------------------------------------- reporting
+    # (GetURCBValues/GetBRCBValues, SetURCBValues/SetBRCBValues, report
+    # delivery; ReportControlBlock, Report and the dispatcher live in _report.py)
+
+    def read_rcb(self, rcb_reference: Reference) -> ReportControlBlock:
+        """Read a report control block (all attributes in one request).
+
+        :param rcb_reference: ``"LD/LN.RP.name"`` (URCB) or ``"LD/LN.BR.name"``
+            (BRCB); the MMS form ``"LD/LN$RP$name"`` works too
+        :returns: a :class:`~py61850.client.ReportControlBlock` holding its values
+        :raises ObjectReferenceInvalidError: not an RCB reference
+        :raises ObjectDoesNotExistError: the server has no such RCB (or similar,
+            by the server's answer)
+        """
+        ffi, lib = self._ffi, self._lib
+        ref_s = _ref_str(rcb_reference)
+        split_rcb_reference(ref_s)
+        out = ffi.new("i61_rcb **")
+        self._call("read_rcb", ref_s, None, lib.i61_client_read_rcb, _ref_bytes(rcb_reference), out)
+        return ReportControlBlock._own(self, out[0])
+
+    def update_rcb_values(self, rcb: ReportControlBlock) -> None:
+        """Read all attributes of ``rcb`` again from the server (forgets local changes)."""
+        if not isinstance(rcb, ReportControlBlock):
+            raise TypeError(f"update_rcb_values needs a ReportControlBlock, got {type(rcb).__name__}")
+        lib = self._lib
+
+        def locked(c: Any) -> int:
+            with rcb._lock:
+                return int(lib.i61_client_update_rcb(c, rcb._ptr))
+
+        self._call("update_rcb_values", rcb.reference, None, locked)
+
+    def set_rcb_values(self, rcb: ReportControlBlock, single_request: bool = True) -> None:
+        """Write the attributes of ``rcb`` changed since it was read (see
+        :attr:`ReportControlBlock.element_changed`), in the order IEC 61850-8-1
+        requires (RptEna = False first, RptEna = True and then GI last).
+
+        :param single_request: one MMS Write with all of them (the server applies
+            them in order); ``False``: one Write per attribute, stopping at the
+            first refusal
+        :raises IedConnectionException: the subclass of the server's answer for
+            the first refused attribute; its ``reference`` is
+            ``"<rcb reference>.<attribute>"`` (e.g. ``...urcbEvents01.RptEna``
+            with :class:`~py61850.client.TemporarilyUnavailableError` when another
+            client owns the RCB)
+        """
+        if not isinstance(rcb, ReportControlBlock):
+            raise TypeError(f"set_rcb_values needs a ReportControlBlock, got {type(rcb).__name__}")
+        ffi, lib = self._ffi, self._lib
+        changed = rcb.element_changed
+        enabling = bool(changed & RcbElement.RPT_ENA) and bool(rcb.rpt_ena)
+        failed = ffi.new("int *", -1)
+        c = self._enter()
+        try:
+            slots = self._acquire_slot("set_rcb_values", rcb.reference, None)
+            try:
+                with rcb._lock:
+                    err = int(lib.i61_client_set_rcb(c, rcb._ptr, 1 if single_request else 0, failed))
+            finally:
+                if slots is not None:
+                    slots.release()
+            if err != 0:
+                exc = self._fail(c, err, "set_rcb_values", rcb.reference)
+                if failed[0] >= 0:
+                    p = lib.i61_rcb_attr_name(failed[0])
+                    if p != ffi.NULL:
+                        exc.reference = f"{rcb.reference}.{ffi.string(p).decode('ascii', 'replace')}"
+                raise exc
+        finally:
+            self._leave()
+        if enabling:
+            reg = self._report_router.get(rcb.reference)
+            if reg is not None:
+                reg.reset_seq()
+
+    def trigger_gi(self, rcb: Union[ReportControlBlock, Reference]) -> None:
+        """Ask for a general interrogation: the server sends one report with all
+        members (reason GI). The RCB must be enabled by this client.
+
+        :param rcb: a :class:`ReportControlBlock` (its other pending changes are
+            written too) or an RCB reference (one Write of ``GI``, nothing read)
+        """
+        if isinstance(rcb, ReportControlBlock):
+            rcb.gi = True
+            self.set_rcb_values(rcb)
+            return
+        ref_s = _ref_str(rcb)
+        ld, ln, fc, name = split_rcb_reference(ref_s)
+        value = MmsValue.boolean(True)
+        self._call("trigger_gi", f"{canonical_rcb_reference(ref_s)}.GI", None, self._lib.i61_client_write_value,
+                   f"{ld}/{ln}${fc}${name}$GI".encode("utf-8"), int(FunctionalConstraint.NONE), value._ptr)
+
+    def register_report_handler(
+        self, rcb_reference: Reference, rpt_id: Optional[Reference], callback: Callable[[Report], None]
+    ) -> None:
+        """Call ``callback(report)`` for every report of an RCB (replaces an
+        earlier handler of the same RCB).
+
+        Reports are routed by RptID: a report belongs to this RCB when its RptID
+        equals ``rpt_id``, or equals the RCB reference (servers send it when the
+        RCB's RptID is empty; both the ``.RP.`` and the ``$RP$`` form match).
+        Callbacks run on the connection's ``py61850-reports`` thread, one at a
+        time, in arrival order; they may call back into this connection (read,
+        write, disable the RCB). An exception is logged to
+        ``py61850.client.reports`` (and passed to :meth:`on_report_error`); the
+        next reports are delivered as usual.
+
+        :param rcb_reference: ``"LD/LN.RP.name"`` / ``"LD/LN.BR.name"``
+        :param rpt_id: the RCB's RptID (``None`` or empty: route by reference only)
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        ref_s = _ref_str(rcb_reference)
+        rid = _ref_str(rpt_id) if rpt_id else None
+        reg = self._report_router.ensure(ref_s, rid)
+        reg.callback = callback
+        self._h.reports.ensure_running()
+
+    def unregister_report_handler(self, rcb_reference: Reference) -> None:
+        """Remove the report handler of an RCB (its reports are then counted as
+        unrouted). Does not disable the RCB on the server."""
+        reg = self._report_router.get(_ref_str(rcb_reference))
+        if reg is not None:
+            reg.callback = None
+            self._report_router.drop_if_unused(reg)
+
+    def on_report_error(self, fn: Optional[Callable[[BaseException, Report], None]]) -> None:
+        """Set a hook called as ``fn(exception, report)`` when a report callback
+        raises (after the exception was logged); ``None`` removes it."""
+        self._report_error_hook = fn
+
+    def create_rcb_and_subscribe(
+        self,
+        rcb_reference: Reference,
+        callback: Callable[[Report], None],
+        trg_ops: Optional[Union[ReportTriggerOptions, int]] = None,
+        intg_pd: Optional[int] = None,
+        opt_flds: Optional[Union[ReportOptions, int]] = None,
+        *,
+        buf_tm: Optional[int] = None,
+        gi: bool = False,
+        entry_id: Optional[bytes] = None,
+    ) -> ReportControlBlock:
+        """Read an RCB, configure it, register ``callback`` and enable it.
+
+        Steps: read the RCB; for a URCB reserve it (Resv = True); apply the given
+        ``trg_ops``, ``intg_pd`` (ms), ``opt_flds``, ``buf_tm`` (ms) and, for a
+        BRCB, ``entry_id``; register ``callback`` for its RptID; RptEna = True,
+        all in one SetRCBValues; then a general interrogation if ``gi``. When
+        another subscription of this connection already uses the same RptID
+        (instances of one ReportControl share it), the RptID is set to the RCB
+        reference so that the reports can be told apart.
+
+        To resume a BRCB after a reconnect, pass the :attr:`Report.entry_id` of
+        the last report seen as ``entry_id``: the server then sends the entries
+        buffered after it (those it still holds).
+
+        :returns: the :class:`ReportControlBlock` (disable it with
+            :meth:`ReportControlBlock.disable` when done)
+        :raises IedConnectionException: reading or enabling failed (the handler
+            is removed again); e.g.
+            :class:`~py61850.client.TemporarilyUnavailableError` when another
+            client has the RCB
+        """
+        rcb = self.read_rcb(rcb_reference)
+        ref = rcb.reference
+        if not rcb.is_buffered and rcb.has(RcbElement.RESV):
+            rcb.resv = True
+        if trg_ops is not None:
+            rcb.trg_ops = trg_ops
+        if intg_pd is not None:
+            rcb.intg_pd = intg_pd
+        if opt_flds is not None:
+            rcb.opt_flds = opt_flds
+        if buf_tm is not None:
+            rcb.buf_tm = buf_tm
+        if entry_id is not None:
+            if not rcb.is_buffered:
+                raise InvalidArgumentError(f"{ref}: entry_id is for buffered RCBs",
+                                           IedClientError.USER_PROVIDED_INVALID_ARGUMENT, ref)
+            rcb.entry_id = entry_id
+        if rcb.rpt_id and self._report_router.others_with_rpt_id(ref, rcb.rpt_id):
+            # Instances of one ReportControl often share an RptID: give this one its own
+            # (its reference; an empty RptID would do by the standard, but the Rust-based
+            # server then sends an empty RptID), so the reports can be told apart.
+            log.info("%s: RptID %r is in use by another subscription here; using %r", ref, rcb.rpt_id, ref)
+            rcb.rpt_id = ref
+        existed = self._report_router.get(ref) is not None
+        self.register_report_handler(ref, rcb.rpt_id or ref, callback)
+        reg = self._report_router.get(ref)
+        opts = rcb.opt_flds
+        if reg is not None and opts is not None and not opts & ReportOptions.DATA_REFERENCE:
+            reg.members = self._rcb_members(rcb)
+        try:
+            rcb.rpt_ena = True
+            self.set_rcb_values(rcb)
+            if gi:
+                self.trigger_gi(rcb)
+        except BaseException:
+            if not existed:
+                self.unregister_report_handler(ref)
+            raise
+        return rcb
+
+    def _rcb_members(self, rcb: ReportControlBlock) -> Optional[list[str]]:
+        """Member references (MMS form) of the RCB's data set, or None."""
+        ds = rcb.dataset
+        if not ds:
+            return None
+        if "/" not in ds:  # the Rust server answers "LLN0$Events"
+            ds = f"{split_rcb_reference(rcb.reference)[0]}/{ds}"
+        try:
+            return [mms_member_reference(m) for m in self.get_dataset_directory(ds)]
+        except IedConnectionException as exc:
+            log.debug("%s: data set directory of %s not available: %s", rcb.reference, ds, exc)
+            return None
+
+    def _attach_pull_queue(self, rcb_reference: str, rpt_id: Optional[str], q: "queue.Queue[Any]") -> None:
+        reg = self._report_router.ensure(rcb_reference, rpt_id)
+        with self._report_router.lock:
+            reg.queues.append(q)
+        pump = self._h.reports
+        pump.ensure_running()
+        if pump.stopped:
+            from ._report import _CLOSED
+
+            q.put(_CLOSED)
+
+    def _detach_pull_queue(self, rcb_reference: str, q: "queue.Queue[Any]") -> None:
+        reg = self._report_router.get(rcb_reference)
+        if reg is None:
+            return
+        with self._report_router.lock:
+            if q in reg.queues:
+                reg.queues.remove(q)
+        self._report_router.drop_if_unused(reg)
+
+    def _counter(self, fn: Callable[[Any], int]) -> int:
+        c = self._enter()
+        try:
+            return int(fn(c))
+        finally:
+            self._leave()
+
+    @property
+    def reports_dropped(self) -> int:
+        """Reports lost because the report queue was full (the callbacks were too
+        slow for too long); a warning is logged when it grows."""
+        return self._counter(self._lib.i61_client_reports_dropped)
+
+    @property
+    def reports_malformed(self) -> int:
+        """Reports discarded because they could not be decoded or their segments
+        did not join up (the association stays up)."""
+        return self._counter(self._lib.i61_client_reports_malformed)
+
+    @property
+    def reports_unrouted(self) -> int:
+        """Reports received for which no handler or iterator was registered."""
+        return self._h.reports.unrouted
+
+    def set_report_queue_size(self, n: int) -> None:
+        """Bound of the queue between the network thread and the report callbacks
+        (default 65536 reports)."""
+        n = int(n)
+        if not 0 < n <= 0xFFFFFFFF:
+            raise InvalidArgumentError("report queue size must be positive", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        c = self._enter()
+        try:
+            self._lib.i61_client_set_report_queue_size(c, n)
+        finally:
+            self._leave()
 
 
 if TYPE_CHECKING:  # pragma: no cover

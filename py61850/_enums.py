@@ -2,11 +2,15 @@
 
 Every value equals the matching constant of lib61850's public header
 ``i61.h`` (``i61_fc``, ``i61_acsi_class``, ``i61_err``, ``i61_conn_state``,
-``i61_type``), so values cross the C boundary unchanged.
+``i61_type``), so values cross the C boundary unchanged. The reporting flag
+enums (:class:`ReportTriggerOptions`, :class:`ReportOptions`,
+:class:`ReasonForInclusion`, :class:`RcbElement`) are the masks of
+``i61_trg_ops``, ``i61_opt_flds``, ``i61_reason`` and ``1 << i61_rcb_attr``:
+IEC bit *n* of the wire bit string is the mask ``1 << (n - 1)``.
 """
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 
 __all__ = [
     "ACSIClass",
@@ -15,6 +19,10 @@ __all__ = [
     "IedClientError",
     "IedConnectionState",
     "MmsType",
+    "RcbElement",
+    "ReasonForInclusion",
+    "ReportOptions",
+    "ReportTriggerOptions",
 ]
 
 
@@ -216,3 +224,91 @@ class DataAccessError(_NamedIntEnum):
     OBJECT_ACCESS_UNSUPPORTED = 9
     OBJECT_NON_EXISTENT = 10
     OBJECT_VALUE_INVALID = 11
+
+
+class ReportTriggerOptions(IntFlag):
+    """Trigger options (TrgOps) of a report control block: what makes the
+    server send a report. Combine with ``|``."""
+
+    #: No trigger
+    NONE = 0
+    #: A data attribute with ``dchg`` changed its value
+    DATA_CHANGED = 1
+    #: A data attribute with ``qchg`` (quality) changed
+    QUALITY_CHANGED = 2
+    #: A data attribute with ``dupd`` was updated (even to the same value)
+    DATA_UPDATE = 4
+    #: Periodic integrity reports every IntgPd milliseconds
+    INTEGRITY = 8
+    #: General interrogation (GI) requests
+    GI = 16
+
+
+class ReportOptions(IntFlag):
+    """Optional fields (OptFlds) of a report control block: what a report
+    carries besides RptID and the values. Combine with ``|``."""
+
+    #: No optional field
+    NONE = 0
+    #: Sequence number (SqNum)
+    SEQ_NUM = 1
+    #: Report time stamp (TimeOfEntry)
+    TIME_STAMP = 2
+    #: Reason for inclusion of each member
+    REASON_FOR_INCLUSION = 4
+    #: Data set name
+    DATA_SET = 8
+    #: Data reference of each member
+    DATA_REFERENCE = 16
+    #: Buffer overflow flag (BRCB)
+    BUFFER_OVERFLOW = 32
+    #: Entry identifier (BRCB)
+    ENTRY_ID = 64
+    #: Configuration revision (ConfRev)
+    CONF_REV = 128
+    #: Segmentation (SubSeqNum, MoreSegmentsFollow); set by the server on segmented reports
+    SEGMENTATION = 256
+
+
+class ReasonForInclusion(IntFlag):
+    """Why a data set member is in a report (ReasonCode; several bits may be set)."""
+
+    #: The member is not included in the report
+    NOT_INCLUDED = 0
+    #: Its value changed (dchg)
+    DATA_CHANGE = 1
+    #: Its quality changed (qchg)
+    QUALITY_CHANGE = 2
+    #: It was updated (dupd)
+    DATA_UPDATE = 4
+    #: Periodic integrity report
+    INTEGRITY = 8
+    #: General interrogation
+    GI = 16
+    #: Included, but the report carries no reason-for-inclusion
+    UNKNOWN = 32
+    #: Application trigger (Edition 2)
+    APPLICATION_TRIGGER = 64
+
+
+class RcbElement(IntFlag):
+    """Attributes of a report control block as flags (``1 << i61_rcb_attr``),
+    e.g. in :attr:`~py61850.client.ReportControlBlock.element_changed`."""
+
+    NONE = 0
+    RPT_ID = 1 << 0
+    RPT_ENA = 1 << 1
+    RESV = 1 << 2
+    DATSET = 1 << 3
+    CONF_REV = 1 << 4
+    OPT_FLDS = 1 << 5
+    BUF_TM = 1 << 6
+    SQ_NUM = 1 << 7
+    TRG_OPS = 1 << 8
+    INTG_PD = 1 << 9
+    GI = 1 << 10
+    PURGE_BUF = 1 << 11
+    ENTRY_ID = 1 << 12
+    TIME_OF_ENTRY = 1 << 13
+    RESV_TMS = 1 << 14
+    OWNER = 1 << 15

@@ -7,6 +7,7 @@
     py61850 browse HOST[:PORT] [--fcs] [--values]
     py61850 read HOST[:PORT] REF [FC]
     py61850 write HOST[:PORT] REF FC VALUE
+    py61850 monitor HOST[:PORT] RCB_REF [--port N] [--gi] [--json] [--intg-pd MS]
 
 References are ``LD/LN.DO.DA`` (for example ``TESTGenericIO/GGIO1.AnIn1.mag.f``);
 FCs are the two-letter names (``MX``, ``ST``, ``SP``, ...). Exit status: 0 on
@@ -423,6 +424,136 @@ def cmd_write(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ monitor
+
+
+class _StatusLine:
+    """A live one-line count on stderr (only when stderr is a terminal), kept
+    below the report lines written to stdout."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.text = ""
+
+    def clear(self) -> None:
+        if self.live and self.text:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+    def show(self, text: str) -> None:
+        self.text = text
+        if self.live:
+            sys.stderr.write("\r\x1b[K" + text)
+            sys.stderr.flush()
+
+    def done(self, text: str) -> None:
+        self.clear()
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def _report_lines(rep: Any, count: int) -> list[str]:
+    """Human text of one report: a header line, then one line per included member."""
+    head = [f"#{count}", rep.rcb_reference or rep.rpt_id]
+    if rep.rpt_id and rep.rpt_id != rep.rcb_reference:
+        head.append(f"RptID={rep.rpt_id}")
+    if rep.has_seq_num:
+        head.append(f"SqNum={rep.seq_num}")
+    if rep.segments > 1:
+        head.append(f"({rep.segments} segments)")
+    ts = rep.timestamp
+    if ts is not None:
+        head.append(ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    if rep.dataset_name:
+        head.append(f"DatSet={rep.dataset_name}")
+    if rep.has_conf_rev:
+        head.append(f"ConfRev={rep.conf_rev}")
+    if rep.has_buf_ovfl and rep.buf_ovfl:
+        head.append("BUFFER-OVERFLOW")
+    if rep.entry_id is not None:
+        head.append(f"EntryID={rep.entry_id.hex()}")
+    lines = [" ".join(head)]
+    refs, reasons, values = rep.data_references, rep.reasons, rep.values
+    for i in rep.included:
+        label = refs[i] or f"member {i}"
+        name = label.replace("$", ".").rsplit(".", 1)[-1]
+        text = format_value(values[i], name) if values[i] is not None else "?"
+        why = reasons[i]
+        why_txt = "" if not why or why.name == "UNKNOWN" else f"  ({why.name})"  # type: ignore[union-attr]
+        lines.append(f"    {label} = {text}{why_txt}")
+    return lines
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    import queue
+
+    from ._enums import IedConnectionState
+
+    host, port = parse_address(args.address)
+    if args.port is not None:
+        if not 0 < args.port < 65536:
+            raise UsageError(f"port {args.port} out of range")
+        port = args.port
+    inbox: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+    status = _StatusLine()
+    conn = _connect(f"[{host}]:{port}" if ":" in host else f"{host}:{port}", args.timeout)
+    lost: list[bool] = []
+
+    def on_closed(_conn: Any) -> None:
+        lost.append(True)
+        inbox.put(None)
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    rcb = None
+    count = 0
+    rc = 0
+    try:
+        conn.on_connection_closed(on_closed)
+        if on_main:  # SimpleQueue.put may be called from a signal handler
+            for sig in previous:
+                signal.signal(sig, lambda *_: inbox.put(None))
+        rcb = conn.create_rcb_and_subscribe(args.rcb, inbox.put, intg_pd=args.intg_pd, gi=args.gi)
+        kind = "BRCB" if rcb.is_buffered else "URCB"
+        status.done(f"monitoring {kind} {rcb.reference} (RptID {rcb.rpt_id!r}, data set {rcb.dataset}) "
+                    f"on {host}:{port} - press Ctrl-C to stop")
+        out = sys.stdout
+        while True:
+            rep = inbox.get()
+            if rep is None:
+                break
+            count += 1
+            status.clear()
+            if args.json:
+                out.write(json.dumps(rep.to_dict()) + "\n")
+            else:
+                out.write("\n".join(_report_lines(rep, count)) + "\n")
+            if inbox.empty():
+                out.flush()
+                status.show(f"{count} reports, {rcb.seq_gaps} sequence gaps, {conn.reports_dropped} dropped")
+        if lost and not conn.state == IedConnectionState.CONNECTED:
+            status.done("py61850 monitor: the connection was closed by the server or lost")
+            rc = 1
+    finally:
+        if on_main:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        if rcb is not None and conn.state == IedConnectionState.CONNECTED:
+            try:
+                rcb.disable()
+            except Exception as exc:  # still close; say what went wrong
+                print(f"py61850 monitor: could not disable {rcb.reference}: {exc}", file=sys.stderr)
+                rc = rc or 1
+        gaps = rcb.seq_gaps if rcb is not None else 0
+        conn.close()
+    status.done(f"{count} reports, {gaps} sequence gaps")
+    return rc
+
+
 # ------------------------------------------------------------------ serve / demo
 
 
@@ -532,6 +663,16 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("value", metavar="VALUE", help="true/false, a number, text, hex octets, 0101 bits, ISO time, JSON")
     w.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
     w.set_defaults(func=cmd_write)
+
+    m = sub.add_parser("monitor", help="enable a report control block and print its reports until Ctrl-C")
+    m.add_argument("address", metavar="HOST[:PORT]")
+    m.add_argument("rcb", metavar="RCB_REF", help="LD/LN.RP.name (URCB) or LD/LN.BR.name (BRCB)")
+    m.add_argument("--port", type=int, default=None, help=f"TCP port (default {DEFAULT_PORT}, or the one in HOST:PORT)")
+    m.add_argument("--gi", action="store_true", help="ask for a general interrogation after enabling")
+    m.add_argument("--json", action="store_true", help="one JSON object per report on stdout")
+    m.add_argument("--intg-pd", type=int, default=None, metavar="MS", help="set the integrity period (ms)")
+    m.add_argument("--timeout", type=float, default=5.0, help="connect/request timeout in seconds (default 5)")
+    m.set_defaults(func=cmd_monitor)
     return p
 
 

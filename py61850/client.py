@@ -14,6 +14,24 @@ Example::
         for ld in conn.get_logical_devices():
             print(ld, conn.get_logical_nodes(ld))
         print(conn.read_float("TESTGenericIO/GGIO1.AnIn1.mag.f", FC.MX))
+
+A report monitor (callbacks run on the connection's ``py61850-reports``
+thread and may call back into the connection)::
+
+    import time
+    from py61850.client import IedConnection
+
+    def on_report(report):
+        for i in report.included:
+            print(report.seq_num, report.get_data_reference(i), report.values[i].to_python(),
+                  report.get_reason_for_inclusion(i).name)
+
+    with IedConnection("127.0.0.1", 102) as conn:
+        rcb = conn.create_rcb_and_subscribe("TESTGenericIO/LLN0.RP.urcbEvents01", on_report, gi=True)
+        time.sleep(60)
+        rcb.disable()
+
+Pull style: ``for report in rcb.reports(timeout=5): ...``.
 """
 from __future__ import annotations
 
@@ -26,6 +44,10 @@ from ._enums import (
     IedClientError,
     IedConnectionState,
     MmsType,
+    RcbElement,
+    ReasonForInclusion,
+    ReportOptions,
+    ReportTriggerOptions,
 )
 from ._errors import (
     AccessDeniedError,
@@ -66,6 +88,7 @@ from ._model import (
     ModelLeaf,
     VariableSpec,
 )
+from ._report import Report, ReportControlBlock
 from ._values import BitString, MmsValue, Quality, Source, TimeQuality, Timestamp, Validity
 
 __all__ = [
@@ -74,6 +97,8 @@ __all__ = [
     "DeviceIdentity",
     "ServerStatus",
     "DataSet",
+    "Report",
+    "ReportControlBlock",
     # enums
     "ACSIClass",
     "DataAccessError",
@@ -81,6 +106,10 @@ __all__ = [
     "IedClientError",
     "IedConnectionState",
     "MmsType",
+    "RcbElement",
+    "ReasonForInclusion",
+    "ReportOptions",
+    "ReportTriggerOptions",
     # values
     "BitString",
     "MmsValue",

@@ -1,7 +1,8 @@
-"""The ``py61850`` command: demo, serve, browse, read, write.
+"""The ``py61850`` command: demo, serve, browse, read, write, monitor.
 
-``demo`` and ``serve`` run as real child processes (``python -m py61850``, the same
-code as the installed ``py61850`` script); browse/read/write run in process
+``demo``, ``serve`` and ``monitor`` run as real child processes (``python -m py61850``,
+the same code as the installed ``py61850`` script; ``monitor`` against the peer servers
+of tests/peers, stopped with SIGINT like Ctrl-C); browse/read/write run in process
 (``py61850.cli.main``) against an in-process server.
 """
 from __future__ import annotations
@@ -323,3 +324,125 @@ def test_example_server_and_client_scripts(tmp_path):
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert "connected" in err  # the connection callback logs
+
+
+# ------------------------------------------------------------------ monitor (against a peer server)
+
+URCB_REF = "TESTGenericIO/LLN0.RP.urcbEvents01"
+
+
+class MonitorProcess:
+    """``py61850 monitor ...`` in a child process; stdout lines are collected by a thread."""
+
+    def __init__(self, *args: str, cwd) -> None:
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "py61850", "monitor", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=child_env(), cwd=cwd)
+        self.lines: "queue.Queue[str | None]" = queue.Queue()
+        self.seen: list[str] = []
+
+        def pump() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.put(line.rstrip("\n"))
+            self.lines.put(None)
+
+        self.reader = threading.Thread(target=pump, daemon=True)
+        self.reader.start()
+
+    def wait_line(self, pred, what: str, timeout: float = 20.0) -> str:
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(0.0, left))
+            except queue.Empty:
+                line = None
+                left = 0
+            if line is not None:
+                self.seen.append(line)
+                if pred(line):
+                    return line
+                continue
+            if left <= 0 or self.proc.poll() is not None:
+                self.proc.kill()
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+                raise AssertionError(f"monitor printed no line {what}: {self.seen}\nstderr: {err}")
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=20)
+        self.reader.join(10)
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line is not None:
+                self.seen.append(line)
+        err = self.proc.stderr.read() if self.proc.stderr else ""
+        return self.proc.returncode, err
+
+
+@pytest.mark.parametrize("kind", ["libiec", "rust"])
+def test_monitor_json_until_ctrl_c(start_peer_server, tmp_path, kind):
+    import json
+
+    peer = start_peer_server(kind)
+    mon = MonitorProcess("127.0.0.1", URCB_REF, "--port", str(peer.port), "--gi", "--json", cwd=tmp_path)
+    try:
+        gi = json.loads(mon.wait_line(lambda l: l.startswith("{") and '"GI"' in l, "with a GI report"))
+        assert gi["rcb"] == URCB_REF and gi["rpt_id"] == "Events"
+        assert [m["value"] for m in gi["members"]] == [True, False, True, False]
+        assert gi["members"][0]["reference"] == "TESTGenericIO/GGIO1$ST$Ind1$stVal"
+        peer.set_value("GenericIO/GGIO1.Ind2.stVal", "ST", True)
+        line = mon.wait_line(lambda l: '"DATA_CHANGE"' in l, "with a data-change report")
+        d = json.loads(line)
+        changed = [m for m in d["members"] if "DATA_CHANGE" in m["reason"]]
+        assert changed == [{"index": 1, "reference": "TESTGenericIO/GGIO1$ST$Ind2$stVal", "value": True,
+                            "reason": ["DATA_CHANGE"]}]
+        assert d["seq_num"] is not None
+    finally:
+        rc, err = mon.stop(signal.SIGINT)
+    assert rc == 0, err
+    assert "monitoring URCB " + URCB_REF in err
+    assert "0 sequence gaps" in err and "Traceback" not in err
+    # the monitor disabled and released the RCB: another client can take it
+    with IedConnection("127.0.0.1", peer.port) as c:
+        rcb = c.read_rcb(URCB_REF)
+        assert rcb.rpt_ena is False and rcb.resv is False
+        rcb.enable()
+        rcb.disable()
+
+
+def test_monitor_human_lines(start_peer_server, tmp_path):
+    peer = start_peer_server("libiec")
+    mon = MonitorProcess(f"127.0.0.1:{peer.port}", "TESTGenericIO/LLN0.BR.brcbMeas01", "--gi", cwd=tmp_path)
+    try:
+        head = mon.wait_line(lambda l: l.startswith("#1 "), "with the first report header")
+        assert "TESTGenericIO/LLN0.BR.brcbMeas01" in head and "RptID=Meas" in head and "SqNum=" in head
+        assert "EntryID=" in head and "DatSet=TESTGenericIO/LLN0$Measurements" in head
+        mon.wait_line(lambda l: l.strip() == "TESTGenericIO/GGIO1$MX$AnIn1$mag$f = 12.5  (GI)", "with AnIn1")
+    finally:
+        rc, err = mon.stop(signal.SIGTERM)
+    assert rc == 0, err
+
+
+def test_monitor_failures_exit_non_zero(start_peer_server, tmp_path):
+    peer = start_peer_server("libiec")
+    res = run_cli("monitor", "127.0.0.1", "TESTGenericIO/LLN0.RP.noSuchRcb01", "--port", str(peer.port),
+                  cwd=tmp_path)
+    assert res.returncode == 1 and "noSuchRcb01" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("monitor", "127.0.0.1", "TESTGenericIO/GGIO1.AnIn1", "--port", str(peer.port), cwd=tmp_path)
+    assert res.returncode == 1 and "OBJECT_REFERENCE_INVALID" in res.stderr
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    res = run_cli("monitor", "127.0.0.1", URCB_REF, "--port", str(free), "--timeout", "2", cwd=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    res = run_cli("monitor", "127.0.0.1", cwd=tmp_path)
+    assert res.returncode == 2

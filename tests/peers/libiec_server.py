@@ -14,10 +14,13 @@ into ``stVal``/``t``.
 Write policy: SP allowed, CF and DC denied (explicitly set; see README for the defaults).
 
 Protocol with the parent process: exactly one line ``READY <port>`` on stdout once the
-server listens on 127.0.0.1:<port>; afterwards stdout is redirected to /dev/null (the SWIG
-binding prints a line per control command, which would otherwise fill an unread pipe).
-Runs until SIGTERM/SIGINT (or until its parent process exits), then stops the server and
-exits 0. Errors go to stderr, exit 1.
+server listens on 127.0.0.1:<port>; afterwards fd 1 is redirected to /dev/null (the SWIG
+binding prints a line per control command, which would otherwise fill an unread pipe) and
+the original stdout pipe carries only the answers to the commands read from stdin
+(``set``/``blast``, see :class:`peers.process.PeerCommands`). Value updates take
+``IedServer_lockDataModel`` and use the typed ``IedServer_update*`` calls, so reports follow
+as for a real process value. Runs until SIGTERM/SIGINT (or until its parent process exits),
+then stops the server and exits 0. Errors go to stderr, exit 1.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import pyiec61850.pyiec61850 as L  # noqa: E402
 
 from peers.clients import pyiec_mms_value  # noqa: E402
-from peers.sclmodel import SclDA, SclDO, SclLN, SclModel  # noqa: E402
+from peers.process import PeerCommands  # noqa: E402
+from peers.sclmodel import Leaf, SclDA, SclDO, SclLN, SclModel  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.libiec_server")
 
@@ -128,17 +132,19 @@ class LibiecPeerServer:
         self.ied_server = None
         self._controls: list[tuple[object, object | None, str | None, object | None]] = []
         self._keep: list[object] = []  # SWIG objects that must outlive the server
+        #: (domain, "LN.DO.DA", FC) -> DataAttribute of every basic-type leaf
+        self.attrs: dict[tuple[str, str, str], object] = {}
         for ld in model.lds:
             ldev = L.LogicalDevice_create(ld.inst, self.ied_model)
             for ln in ld.lns:
-                self._build_ln(ln, ldev)
+                self._build_ln(ln, ldev, ld.domain)
 
     # ------------------------------------------------------------------ model building
 
-    def _build_ln(self, ln: SclLN, ldev: object) -> None:
+    def _build_ln(self, ln: SclLN, ldev: object, domain: str) -> None:
         lnode = L.LogicalNode_create(ln.name, ldev)
         for do in ln.dos:
-            self._build_do(do, L.toModelNode(lnode))
+            self._build_do(do, L.toModelNode(lnode), domain, f"{ln.name}.{do.name}")
         for ds in ln.datasets:
             dset = L.DataSet_create(ds.name, lnode)
             for m in ds.members:
@@ -156,22 +162,22 @@ class LibiecPeerServer:
                     rc.buf_time, rc.intg_pd,
                 )
 
-    def _build_do(self, do: SclDO, parent_node: object) -> None:
+    def _build_do(self, do: SclDO, parent_node: object, domain: str, path: str) -> None:
         dobj = L.DataObject_create(do.name, parent_node, 0)
         do_node = L.toModelNode(dobj)
         created: dict[str, object] = {}
         for ch in do.children:
             if isinstance(ch, SclDO):
-                self._build_do(ch, do_node)
+                self._build_do(ch, do_node, domain, f"{path}.{ch.name}")
             else:
-                created[ch.name] = self._build_da(ch, do_node)
+                created[ch.name] = self._build_da(ch, do_node, domain, f"{path}.{ch.name}")
         if any(isinstance(ch, SclDA) and ch.name == "Oper" and ch.fc == "CO" for ch in do.children):
             st = next((c for c in do.children if isinstance(c, SclDA) and c.name == "stVal"), None)
             self._controls.append(
                 (dobj, created.get("stVal"), st.btype if st is not None else None, created.get("t"))
             )
 
-    def _build_da(self, da: SclDA, parent_node: object) -> object:
+    def _build_da(self, da: SclDA, parent_node: object, domain: str, path: str) -> object:
         trg = 0
         if da.dchg:
             trg |= L.TRG_OPT_DATA_CHANGED
@@ -184,12 +190,53 @@ class LibiecPeerServer:
             # there is no toModelNode(DataAttribute*): fetch the node by name and FC
             node = L.ModelNode_getChildWithFc(parent_node, da.name, _fc(da.fc))
             for ch in da.children:
-                self._build_da(ch, node)
-        elif da.value is not None:
-            mv = pyiec_mms_value(da.btype, da.value)
-            L.DataAttribute_setValue(attr, mv)  # stores a copy
-            L.MmsValue_delete(mv)
+                self._build_da(ch, node, domain, f"{path}.{ch.name}")
+        else:
+            self.attrs[(domain, path, da.fc)] = attr
+            if da.value is not None:
+                mv = pyiec_mms_value(da.btype, da.value)
+                L.DataAttribute_setValue(attr, mv)  # stores a copy
+                L.MmsValue_delete(mv)
         return attr
+
+    # ------------------------------------------------------------------ value updates
+
+    def update(self, leaf: Leaf, value: object) -> None:
+        """Set a leaf as the local process would (under the data model lock): libiec61850
+        emits the reports its trigger options ask for. Raises on an unknown leaf/type."""
+        attr = self.attrs[(leaf.domain, leaf.path, leaf.fc)]
+        srv = self.ied_server
+        if srv is None:
+            raise RuntimeError("server not running")
+        b = leaf.btype
+        L.IedServer_lockDataModel(srv)
+        try:
+            if b == "BOOLEAN":
+                L.IedServer_updateBooleanAttributeValue(srv, attr, bool(value))
+            elif b in ("INT8", "INT16", "INT32", "Enum"):
+                L.IedServer_updateInt32AttributeValue(srv, attr, int(value))
+            elif b == "INT64":
+                L.IedServer_updateInt64AttributeValue(srv, attr, int(value))
+            elif b in ("INT8U", "INT16U", "INT32U"):
+                L.IedServer_updateUnsignedAttributeValue(srv, attr, int(value))
+            elif b == "FLOAT32":
+                L.IedServer_updateFloatAttributeValue(srv, attr, float(value))
+            elif b == "Dbpos":
+                L.IedServer_updateDbposValue(srv, attr, int(value))
+            elif b == "Quality":
+                L.IedServer_updateQuality(srv, attr, int(value))
+            elif b == "Timestamp":
+                L.IedServer_updateUTCTimeAttributeValue(srv, attr, round(value.timestamp() * 1000))
+            elif b.startswith("VisString"):
+                L.IedServer_updateVisibleStringAttributeValue(srv, attr, str(value))
+            else:  # FLOAT64, Unicode255, Octet64, Check: a whole MmsValue of the exact type
+                mv = pyiec_mms_value(b, value)
+                try:
+                    L.IedServer_updateAttributeValue(srv, attr, mv)
+                finally:
+                    L.MmsValue_delete(mv)
+        finally:
+            L.IedServer_unlockDataModel(srv)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -246,10 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sys.stdout.write(f"READY {args.port}\n")
     sys.stdout.flush()
-    # from now on, everything written to fd 1 (C or Python) goes nowhere
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
+    # from now on, everything written to fd 1 (C or Python) goes nowhere; the original
+    # stdout carries the command answers only
+    PeerCommands(model, server.update).start()
     while not stop.wait(0.2):
         if os.getppid() != parent:  # the test run that started us is gone
             log.info("parent process exited")

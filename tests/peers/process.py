@@ -3,6 +3,23 @@
 :func:`start_peer` runs ``tests/peers/libiec_server.py`` or ``tests/peers/rust_server.py`` as a
 child process, waits for its ``READY <port>`` line and returns a :class:`PeerServer`;
 :meth:`PeerServer.stop` stops exactly that process (signal, then SIGKILL after a grace period).
+
+Command channel (both server scripts, see :class:`PeerCommands`): the parent writes one
+command per line to the child's stdin and reads exactly one answer line (``OK [...]`` or
+``ERR <text>``) from the child's original stdout pipe (the child keeps a duplicate of it as
+its reply fd and points fd 1 itself at /dev/null). Commands::
+
+    set <LD/LN.DO.DA> <FC> <value>        change a value (reports follow) -> OK
+    blast <LD/LN.DO.DA> <FC> <seconds>    change it as fast as possible -> OK <updates>
+    ping                                  -> OK
+
+``LD`` is the MMS domain (``TESTGenericIO``) or the LD inst (``GenericIO``). Values are text:
+``true``/``false``, integers, floats, Enum literals or numbers, Dbpos ``on``/``off``/
+``intermediate-state``/``bad-state``, strings (the rest of the line), Quality as a bit
+string (``0100000000000`` = invalid) or an integer (bit n of the bit string = ``1 << n``),
+Timestamp as ISO 8601 with offset or integer ms since 1970, Octet64 as hex.
+:meth:`PeerServer.set_value` and :meth:`PeerServer.blast` send them.
+
 Does not import pytest or py61850.
 """
 
@@ -15,11 +32,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import datetime as _dt
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any, Callable
 
-from .sclmodel import Leaf, SclModel, default_scl
+from .sclmodel import DBPOS_VALUES, Leaf, SclModel, default_scl
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS_DIR = os.path.join(TESTS_DIR, "peers")
@@ -37,6 +56,8 @@ PEER_SCRIPTS = {
 START_TIMEOUT = 15.0
 #: Seconds between SIGTERM and SIGKILL at teardown.
 STOP_GRACE = 5.0
+#: Seconds to wait for the answer to a command.
+COMMAND_TIMEOUT = 10.0
 
 #: Basic types whose SCL initial value the Rust-based server does not apply (it serves the
 #: type's default instead: Dbpos 00, empty octet string, zero time, good quality, Check 00).
@@ -60,6 +81,8 @@ class PeerServer:
     model: SclModel
     proc: subprocess.Popen
     _stderr: IO[bytes] | None = field(default=None, repr=False)
+    _reply_buf: bytes = field(default=b"", repr=False)
+    _cmd_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def addr(self) -> str:
@@ -106,6 +129,70 @@ class PeerServer:
             return self.model.mms_names(ld, control_blocks="names", case_sensitive=True)
         return self.model.mms_names(ld)
 
+    # ------------------------------------------------------------------ commands
+
+    def command(self, line: str, timeout: float = COMMAND_TIMEOUT) -> str:
+        """Send one command line and return the server's ``OK`` answer (without ``OK``).
+
+        :raises PeerCommandError: the server answered ``ERR ...``, did not answer within
+            ``timeout`` seconds, or is gone
+        """
+        if "\n" in line:
+            raise ValueError("a command is one line")
+        with self._cmd_lock:
+            if self.proc.stdin is None or self.proc.stdout is None or self.proc.stdin.closed:
+                raise PeerCommandError(f"{self.name}: no command channel")
+            try:
+                self.proc.stdin.write(line.encode("utf-8") + b"\n")
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                raise PeerCommandError(f"{self.name}: cannot send {line!r}: {exc} "
+                                       f"(exit status {self.proc.poll()})\n{self.stderr_text()}") from exc
+            answer = self._read_reply(timeout)
+        if answer is None:
+            raise PeerCommandError(f"{self.name}: no answer to {line!r} within {timeout} s "
+                                   f"(exit status {self.proc.poll()})\n{self.stderr_text()}")
+        if answer == "OK" or answer.startswith("OK "):
+            return answer[3:]
+        raise PeerCommandError(f"{self.name}: {line!r}: {answer}")
+
+    def _read_reply(self, timeout: float) -> str | None:
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._reply_buf:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    return None
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return None
+                self._reply_buf += chunk
+        line, self._reply_buf = self._reply_buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace").strip()
+
+    def set_value(self, ref: str, fc: str, value: Any) -> None:
+        """Change a basic-type attribute on the server (as a local process update would:
+        reports with reason data-change follow when the value differs).
+
+        :param ref: ``LD/LN.DO.DA`` with the MMS domain or the LD inst as ``LD``
+        :param fc: functional constraint of the leaf (``"MX"``)
+        :param value: bool, int, float, str, bytes (Octet64), aware datetime (Timestamp)
+        :raises PeerCommandError: the server refused it (e.g. a type the Rust server
+            cannot update: Quality, Timestamp, Dbpos)
+        """
+        self.command(f"set {ref} {fc} {format_value(value)}")
+
+    def blast(self, ref: str, fc: str, seconds: float) -> int:
+        """Change ``ref`` as fast as the server can for ``seconds`` (new value each time).
+
+        Blocks for that long; returns the number of updates made.
+        """
+        out = self.command(f"blast {ref} {fc} {seconds}", timeout=seconds + COMMAND_TIMEOUT)
+        return int(out.split()[0])
+
     def stop(self, sig: int = signal.SIGTERM, grace: float = STOP_GRACE) -> int:
         """Stop exactly this process: ``sig``, then SIGKILL after ``grace`` seconds.
 
@@ -123,11 +210,21 @@ class PeerServer:
                 self.proc.wait()
         if self._stderr is not None and not self._stderr.closed:
             self._stderr.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None and not pipe.closed:
+                try:
+                    pipe.close()
+                except OSError:  # stdin with unflushed data to a dead process
+                    pass
         return self.proc.returncode
 
 
 class PeerStartError(RuntimeError):
     """A peer server did not come up (the message carries its stderr)."""
+
+
+class PeerCommandError(RuntimeError):
+    """A command to a peer server failed (``ERR`` answer, no answer, or the server is gone)."""
 
 
 def _free_port() -> int:
@@ -136,8 +233,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_ready(proc: subprocess.Popen, timeout: float) -> str | None:
-    """The first stdout line of ``proc`` if it arrives within ``timeout`` s, else None."""
+def _wait_ready(proc: subprocess.Popen, timeout: float) -> tuple[str | None, bytes]:
+    """The first stdout line of ``proc`` if it arrives within ``timeout`` s (else None),
+    and what was read after it."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     buf = b""
@@ -147,12 +245,13 @@ def _wait_ready(proc: subprocess.Popen, timeout: float) -> str | None:
         while b"\n" not in buf:
             left = deadline - time.monotonic()
             if left <= 0 or not sel.select(left):
-                return None
+                return None, b""
             chunk = os.read(fd, 4096)
             if not chunk:  # EOF: the child exited (or closed stdout) before READY
-                return buf.decode("utf-8", "replace") or None
+                return (buf.decode("utf-8", "replace") or None), b""
             buf += chunk
-    return buf.split(b"\n", 1)[0].decode("utf-8", "replace")
+    first, rest = buf.split(b"\n", 1)
+    return first.decode("utf-8", "replace"), rest
 
 
 def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeout: float = START_TIMEOUT) -> PeerServer:
@@ -174,15 +273,22 @@ def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeou
         if ied:
             cmd += ["--ied", ied]
         stderr = tempfile.TemporaryFile(prefix=f"peer-{kind}-")
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, cwd=REPO_DIR)
-        line = _wait_ready(proc, timeout)
-        assert proc.stdout is not None
-        proc.stdout.close()
-        server = PeerServer(kind, "127.0.0.1", port, model, proc, stderr)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=REPO_DIR)
+        line, rest = _wait_ready(proc, timeout)
+        # stdout stays open: it is the command reply channel (see PeerCommands)
+        server = PeerServer(kind, "127.0.0.1", port, model, proc, stderr, rest)
         if line and line.startswith("READY "):
             server.port = int(line.split()[1])
             return server
-        rc = server.stop(signal.SIGKILL, grace=2.0) if proc.poll() is None else proc.returncode
+        if proc.poll() is None:
+            proc.kill()
+        rc = proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
         stderr.seek(0)
         err = stderr.read().decode("utf-8", "replace")
         stderr.close()
@@ -190,3 +296,151 @@ def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeou
         if proc.returncode not in (1, -signal.SIGKILL):  # 1 = could not listen: retry on another port
             break
     raise PeerStartError(f"{kind} peer server did not start:\n" + "\n".join(errors))
+
+
+# ---------------------------------------------------------------------- command channel
+
+
+def format_value(value: Any) -> str:
+    """The command-line text of a value (see the module docstring)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex() or "-"
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("a Timestamp value must be timezone-aware")
+        return value.isoformat()
+    text = str(value)
+    if "\n" in text:
+        raise ValueError("a value is one line")
+    return text
+
+
+def parse_value(leaf: Leaf, text: str, enum_types: dict[str, dict[str, int]]) -> Any:
+    """Text of a ``set`` command -> the Python value for ``leaf`` (raises ValueError)."""
+    b = leaf.btype
+    t = text.strip() if not (b.startswith("VisString") or b == "Unicode255") else text
+    if b == "BOOLEAN":
+        low = t.lower()
+        if low in ("true", "1", "on"):
+            return True
+        if low in ("false", "0", "off"):
+            return False
+        raise ValueError(f"not a boolean: {t!r}")
+    if b in ("INT8", "INT16", "INT32", "INT64", "INT8U", "INT16U", "INT32U"):
+        return int(t, 0)
+    if b in ("FLOAT32", "FLOAT64"):
+        return float(t)
+    if b == "Enum":
+        kinds = enum_types.get(leaf.enum_type or "", {})
+        return kinds[t] if t in kinds else int(t, 0)
+    if b == "Dbpos":
+        return DBPOS_VALUES[t] if t in DBPOS_VALUES else int(t, 0)
+    if b.startswith("VisString") or b == "Unicode255":
+        return text
+    if b == "Octet64":
+        return b"" if t == "-" else bytes.fromhex(t)
+    if b == "Timestamp":
+        if t.lstrip("-").isdigit():
+            return _dt.datetime.fromtimestamp(int(t) / 1000, _dt.timezone.utc)
+        ts = _dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+        if ts.tzinfo is None:
+            raise ValueError("a Timestamp needs a UTC offset")
+        return ts
+    if b == "Quality":
+        if len(t) >= 2 and set(t) <= {"0", "1"}:  # bit string text, bit 0 first
+            return sum(1 << i for i, ch in enumerate(t) if ch == "1")
+        return int(t, 0)
+    raise ValueError(f"no text form for bType {b}")
+
+
+class PeerCommands:
+    """The stdin command loop of a peer server script (runs in a daemon thread).
+
+    :param model: the served model (to find leaves and their basic types)
+    :param update: ``update(leaf, value)`` changes a value on the server (raises on failure)
+    """
+
+    def __init__(self, model: SclModel, update: Callable[[Leaf, Any], None]) -> None:
+        self.model = model
+        self.update = update
+        self._leaves: dict[tuple[str, str, str], Leaf] = {}
+        for lf in model.leaves():
+            ld = model.ld(lf.domain)
+            for name in (ld.domain, ld.inst):
+                self._leaves[(name, lf.path, lf.fc)] = lf
+        self._reply_fd = -1
+
+    def start(self) -> None:
+        """Keep the current stdout as the reply channel, point fd 1 at /dev/null (the SWIG
+        binding prints to it) and serve stdin in a daemon thread until EOF."""
+        sys.stdout.flush()
+        self._reply_fd = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        threading.Thread(target=self._loop, name="peer-commands", daemon=True).start()
+
+    def leaf(self, ref: str, fc: str) -> Leaf:
+        """The leaf ``ref`` (``LD/LN.DO.DA``, LD = domain or inst) with FC ``fc``."""
+        ld, sep, path = ref.partition("/")
+        lf = self._leaves.get((ld, path, fc.upper())) if sep else None
+        if lf is None:
+            raise KeyError(f"no leaf {ref} [{fc}]")
+        return lf
+
+    def handle(self, line: str) -> str:
+        """Run one command; the answer line (``OK ...`` / ``ERR ...``)."""
+        try:
+            verb, _, rest = line.strip().partition(" ")
+            if verb == "ping":
+                return "OK"
+            if verb == "set":
+                ref, fc, text = (rest.split(" ", 2) + ["", ""])[:3]
+                lf = self.leaf(ref, fc)
+                self.update(lf, parse_value(lf, text, self.model.enum_types))
+                return "OK"
+            if verb == "blast":
+                ref, fc, secs = rest.split()
+                return f"OK {self._blast(self.leaf(ref, fc), float(secs))}"
+            return f"ERR unknown command {verb!r}"
+        except Exception as exc:  # the answer carries it; the server goes on
+            return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
+
+    def _blast(self, lf: Leaf, seconds: float) -> int:
+        b = lf.btype
+        if b == "BOOLEAN":
+            gen: Callable[[int], Any] = lambda i: bool(i & 1)
+        elif b in ("FLOAT32", "FLOAT64"):
+            gen = lambda i: float(i % 1000000)
+        elif b in ("INT8", "INT8U", "Enum"):
+            gen = lambda i: i % 100
+        elif b in ("INT16", "INT16U", "INT32", "INT32U", "INT64"):
+            gen = lambda i: i % 30000
+        else:
+            raise ValueError(f"blast does not support bType {b}")
+        update = self.update
+        n = 0
+        deadline = time.monotonic() + seconds
+        while True:
+            for _ in range(64):
+                n += 1
+                update(lf, gen(n))
+            if time.monotonic() >= deadline:
+                return n
+
+    def _loop(self) -> None:
+        for raw in sys.stdin.buffer:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not line.strip():
+                continue
+            answer = self.handle(line)
+            try:
+                os.write(self._reply_fd, answer.encode("utf-8") + b"\n")
+            except OSError:  # the parent stopped reading
+                return

@@ -18,9 +18,12 @@ writes work only for scalar attributes directly below a DO (SP); GetNameList doe
 RCB names.
 
 Protocol with the parent process: ``--port 0`` lets the OS choose. Exactly one line
-``READY <port>`` on stdout once listening on 127.0.0.1; then stdout is redirected to
-/dev/null. Runs until SIGTERM/SIGINT (or until its parent process exits), stops the server
-and exits 0 (errors: stderr, exit 1).
+``READY <port>`` on stdout once listening on 127.0.0.1; then fd 1 is redirected to
+/dev/null and the original stdout pipe carries only the answers to the commands read from
+stdin (``set``/``blast``, see :class:`peers.process.PeerCommands`; values change through
+``update_bool/int32/int64/uint32/float32/float64/string``, which has no call for Dbpos,
+Quality, Timestamp, Octet64, Check: those answer ``ERR``). Runs until SIGTERM/SIGINT (or
+until its parent process exits), stops the server and exits 0 (errors: stderr, exit 1).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import iec61850  # noqa: E402
 
-from peers.sclmodel import SclDA, SclDO, SclModel  # noqa: E402
+from peers.process import PeerCommands  # noqa: E402
+from peers.sclmodel import Leaf, SclDA, SclDO, SclModel  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.rust_server")
 
@@ -134,6 +138,36 @@ def _register_control(server: "iec61850.IedServer", model: SclModel, path: str, 
     log.debug("control %s (%s)", ref, ctl_model)
 
 
+def make_updater(server: "iec61850.IedServer", model: SclModel):
+    """``update(leaf, value)`` for :class:`PeerCommands` (paths without IED name and FC)."""
+    calls = {
+        "BOOLEAN": (server.update_bool, bool),
+        "INT8": (server.update_int32, int),
+        "INT16": (server.update_int32, int),
+        "INT32": (server.update_int32, int),
+        "Enum": (server.update_int32, int),
+        "INT64": (server.update_int64, int),
+        "INT8U": (server.update_uint32, int),
+        "INT16U": (server.update_uint32, int),
+        "INT32U": (server.update_uint32, int),
+        "FLOAT32": (server.update_float32, float),
+        "FLOAT64": (server.update_float64, float),
+    }
+    inst = {ld.domain: ld.inst for ld in model.lds}
+
+    def update(leaf: Leaf, value: object) -> None:
+        b = leaf.btype
+        if b in calls:
+            fn, conv = calls[b]
+        elif b.startswith("VisString") or b == "Unicode255":
+            fn, conv = server.update_string, str
+        else:
+            raise TypeError(f"the Rust server has no update call for bType {b}")
+        fn(f"{inst[leaf.domain]}/{leaf.path}", conv(value))
+
+    return update
+
+
 async def serve(args: argparse.Namespace) -> int:
     parent = os.getppid()
     stop = asyncio.Event()
@@ -152,9 +186,7 @@ async def serve(args: argparse.Namespace) -> int:
     port = int(server.bound_addr.rsplit(":", 1)[1])
     sys.stdout.write(f"READY {port}\n")
     sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
+    PeerCommands(model, make_updater(server, model)).start()
 
     async def watch_parent() -> None:
         while os.getppid() == parent:  # the test run that started us is gone otherwise
