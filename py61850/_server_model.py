@@ -22,10 +22,16 @@ from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 log = logging.getLogger("py61850.server")
 
-__all__ = ["BTYPE_MMS", "build_model", "to_mms", "mms_type_of_btype"]
+__all__ = ["BTYPE_MMS", "DEFAULT_REPORT_BUFFER_SIZE", "build_model", "to_mms", "mms_type_of_btype"]
 
 _UTC = _dt.timezone.utc
 _EPOCH_1984 = _dt.datetime(1984, 1, 1, tzinfo=_UTC)
+
+#: Octets of report entries a buffered RCB keeps by default.
+DEFAULT_REPORT_BUFFER_SIZE = 65536
+
+# i61_trg_ops masks of the SCL DA trigger flags
+_DA_TRIGGERS = (("dchg", 1), ("qchg", 2), ("dupd", 4))
 
 #: SCL basic type -> (MMS type, size as in ``i61_model_add_da``).
 BTYPE_MMS: dict[str, tuple[MmsType, int]] = {
@@ -96,13 +102,17 @@ def _check(err: int, what: str) -> None:
 class _Builder:
     """Adds the objects of an :class:`~py61850.scl.IedModel` to a new ``i61_model``."""
 
-    def __init__(self, ffi: Any, lib: Any, model: Any) -> None:
+    def __init__(self, ffi: Any, lib: Any, model: Any, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE) -> None:
         self.ffi = ffi
         self.lib = lib
         self.model = model  # py61850.scl.IedModel
+        self.report_buffer_size = report_buffer_size
         self.m = ffi.NULL
         # (node, fc, value, description) of every attribute with an initial value
         self.values: list[tuple[Any, int, Any, Callable[[Any], Any], str]] = []
+        # (node, fc, i61_trg_ops mask, description) of every attribute with SCL trigger options
+        self.triggers: list[tuple[Any, int, int, str]] = []
+        self.data_sets: set[str] = set()  # "LD/LN$name" of the data sets added
 
     def build(self) -> Any:
         ffi, lib = self.ffi, self.lib
@@ -126,6 +136,8 @@ class _Builder:
                     for do in ln.data_objects:
                         self._add_do(ln_node, do, f"{path}.{do.name}")
             self._add_data_sets()
+            self._add_report_controls()
+            self._apply_triggers()
             self._apply_values()
         except BaseException:
             lib.i61_model_free(self.m)
@@ -152,6 +164,59 @@ class _Builder:
                     if rc != 0:
                         text = ffi.string(lib.i61_err_str(rc)).decode("utf-8", "replace")
                         log.warning("data set %s: %s; left out", ref, text)
+                    else:
+                        self.data_sets.add(f"{ld.domain_name}/{ln.name}${ds.name}")
+
+    def _add_report_controls(self) -> None:
+        """Every SCL ``ReportControl`` as report control blocks of its LN: the
+        instances ``name01`` .. ``nameNN`` (``RptEnabled max`` = NN) or exactly
+        ``name`` with ``indexed="false"`` (:attr:`ReportControl.instance_names`).
+        Edition 2 RCBs (any model not from an Edition 1 SCL file) expose
+        ``Owner``, and BRCBs ``ResvTms``. An RCB whose data set was left out is
+        left out too, with a warning."""
+        ffi, lib = self.ffi, self.lib
+        ed2 = rcb_edition2(self.model)
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                ln_ref = f"{ld.domain_name}/{ln.name}"
+                for rc in getattr(ln, "report_controls", ()):
+                    if rc.dataset_ref and rc.dataset_ref not in self.data_sets:
+                        log.warning("report control %s.%s: its data set %s was left out; left out too",
+                                    ln_ref, rc.name, rc.dataset_ref)
+                        continue
+                    keep = []  # the C strings must outlive the calls
+
+                    def cstr(text: Optional[str], what: str) -> Any:
+                        if not text:
+                            return ffi.NULL
+                        b = ffi.new("char[]", _name_bytes(text, what))
+                        keep.append(b)
+                        return b
+
+                    cfg = ffi.new("i61_rcb_config *")
+                    cfg.rpt_id = cstr(rc.rpt_id, "RptID")
+                    cfg.dataset = cstr(rc.dataset_ref, "DatSet")
+                    cfg.conf_rev = _u32(rc.conf_rev, "confRev", rc.name)
+                    cfg.opt_flds = opt_flds_mask(rc.opt_fields)
+                    cfg.trg_ops = trg_ops_mask(rc.trg_ops)
+                    cfg.buf_tm = _u32(rc.buf_time, "bufTime", rc.name)
+                    cfg.intg_pd = _u32(rc.intg_pd, "intgPd", rc.name)
+                    cfg.buffer_size = self.report_buffer_size if rc.buffered else 0
+                    cfg.with_owner = 1 if ed2 else 0
+                    cfg.with_resv_tms = 1 if ed2 and rc.buffered else 0
+                    ln_b = _name_bytes(ln_ref, "LN reference")
+                    for inst in rc.instance_names:
+                        _check(lib.i61_model_add_rcb(self.m, ln_b, _name_bytes(inst, "RCB name"),
+                                                     1 if rc.buffered else 0, cfg),
+                               f"report control block {ln_ref}.{rc.fc}.{inst}")
+
+    def _apply_triggers(self) -> None:
+        """SCL trigger options (``dchg``/``qchg``/``dupd`` of a DA, inherited by its
+        components) of every attribute that has one; attributes without any keep
+        the library's defaults (``q`` quality-change, ``t`` nothing, others data-change)."""
+        lib = self.lib
+        for node, fc, mask, path in self.triggers:
+            _check(lib.i61_model_set_trigger_options(node, fc, mask), f"trigger options of {path}")
 
     def _add_do(self, parent: Any, do: Any, path: str) -> None:
         ffi, lib = self.ffi, self.lib
@@ -185,6 +250,10 @@ class _Builder:
             f"data attribute {path} [{da.fc}]",
         )
         node = out[0]
+        if parent_fc is None:
+            mask = da_trigger_mask(da)
+            if mask:
+                self.triggers.append((node, fc, mask, path))
         below_array = in_array or bool(da.count)
         if mtype == MmsType.STRUCTURE:
             for c in da.children:
@@ -277,18 +346,70 @@ def _name_bytes(name: Any, what: str) -> bytes:
     return b
 
 
-def build_model(model: Any) -> Any:
+def build_model(model: Any, *, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE) -> Any:
     """A new ``i61_model *`` holding ``model`` (an :class:`~py61850.scl.IedModel`)
-    with its initial values. The caller owns it (``i61_model_free`` or
-    ``i61_server_new``).
+    with its initial values, data sets, report control blocks and trigger
+    options. The caller owns it (``i61_model_free`` or ``i61_server_new``).
 
     Initial values that do not fit are logged and left at the type's zero value;
     raw-text values (Quality, Check, TrgOps, ... given as SCL text) are not applied.
 
+    :param report_buffer_size: octets of report entries each buffered RCB keeps
     :raises InvalidArgumentError: a name or type the C model rejects
     """
     ffi, lib = _ffi.load()
-    return _Builder(ffi, lib, model).build()
+    return _Builder(ffi, lib, model, check_report_buffer_size(report_buffer_size)).build()
+
+
+def check_report_buffer_size(n: Any) -> int:
+    """``report_buffer_size`` as an int in 1..2**32-1.
+
+    :raises InvalidArgumentError: out of range or not an integer
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise InvalidArgumentError(f"report_buffer_size must be an int, not {n!r}",
+                                   IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    if not 0 < n < 2**32:
+        raise InvalidArgumentError(f"report_buffer_size must be 1..{2**32 - 1} octets, not {n}",
+                                   IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return n
+
+
+def da_trigger_mask(da: Any) -> int:
+    """The ``i61_trg_ops`` mask (dchg 1, qchg 2, dupd 4) of an SCL data attribute's trigger flags."""
+    return sum(bit for name, bit in _DA_TRIGGERS if getattr(da, name, False))
+
+
+def trg_ops_mask(trg: Any) -> int:
+    """An SCL :class:`~py61850.scl.TriggerOptions` as an ``i61_trg_ops`` mask
+    (IEC bit *n* -> ``1 << (n - 1)``: dchg 1, qchg 2, dupd 4, integrity 8, GI 16)."""
+    return int(trg.bit_mask()) >> 1
+
+
+def opt_flds_mask(opt: Any) -> int:
+    """An SCL :class:`~py61850.scl.OptionalFields` as an ``i61_opt_flds`` mask
+    (IEC bit *n* -> ``1 << (n - 1)``: seq-num 1 ... segmentation 256)."""
+    return int(opt.bit_mask()) >> 1
+
+
+def rcb_edition2(model: Any) -> bool:
+    """Whether the RCBs of ``model`` take their Edition 2 form (URCB and BRCB
+    with ``Owner``, BRCB with ``ResvTms``).
+
+    Rule: Edition 2 unless the model says Edition 1, i.e. it comes from an SCL
+    file whose root has no ``version`` of ``2007`` or later (SCL 2003,
+    :attr:`~py61850.scl.IedModel.edition` ``"1"``). Dict models without
+    ``edition`` are Edition 2.
+    """
+    return str(getattr(model, "edition", None) or "2") != "1"
+
+
+def _u32(v: Any, what: str, name: str) -> int:
+    n = int(v or 0)
+    if not 0 <= n < 2**32:
+        raise InvalidArgumentError(f"report control {name!r}: {what} {n} is not an INT32U",
+                                   IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+    return n
 
 
 def _dbpos_bits(v: int) -> BitString:

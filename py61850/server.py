@@ -77,7 +77,8 @@ from ._errors import (
 )
 from ._model import VariableSpec
 from ._model import spec_from_c as spec_of
-from ._server_model import _name_bytes as _ascii, build_model, fc_arg, to_mms
+from ._server_model import DEFAULT_REPORT_BUFFER_SIZE, build_model, fc_arg, to_mms
+from ._server_model import _name_bytes as _ascii
 from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 __all__ = [
@@ -262,6 +263,7 @@ class _Core:
         self.stopping = False  # requests still queued at stop() are no longer answerable
         self.dropped_seen = 0
         self.dropped_final = 0  # the count when the C server was freed
+        self.reports_final = (0, 0, 0)  # reports sent / entries overflowed / dropped when freed
         self.dropped_logged_at = 0.0
         lib.i61_server_set_event_queue_size(ptr, _EVENT_QUEUE_MAX)
 
@@ -518,6 +520,9 @@ class _Core:
                 log.error("a server is still in use by another thread; stopped but not freed")
                 return
             self.dropped_final = int(self.lib.i61_server_events_dropped(ptr))
+            self.reports_final = (int(self.lib.i61_server_reports_sent(ptr)),
+                                  int(self.lib.i61_server_report_entries_overflowed(ptr)),
+                                  int(self.lib.i61_server_reports_dropped(ptr)))
             self.lib.i61_server_free(ptr)
             self.hooks_by_id.clear()
             self.hooks.clear()
@@ -566,13 +571,50 @@ class IedServer:
     GetVariableAccessAttributes, Read and Write of every data attribute,
     constructed attribute, data object (per FC) and logical node. Writes follow
     the FC policy of :meth:`set_write_access` (SP, SV, SE writable; CF, DC, ...
-    denied; ST and MX never).
+    denied; ST and MX never). Data sets and reporting: see below.
+
+    Reporting. Every SCL ``ReportControl`` (``report_controls`` of a logical
+    node in the dict form) becomes report control blocks of its LN: the
+    instances ``<name>01`` .. ``<name>NN`` for ``RptEnabled max="NN"`` (one,
+    ``<name>01``, without ``RptEnabled``), or exactly ``<name>`` with
+    ``indexed="false"``; buffered ones (``buffered="true"``) are BRCBs
+    (``LD/LN.BR.name``), the others URCBs (``LD/LN.RP.name``). Their initial
+    RptID, DatSet (``LD/LN$dataset``), ConfRev, OptFlds, TrgOps, BufTm and
+    IntgPd come from the SCL; clients configure and enable them with MMS
+    Write, and the library serves them without Python: reservation
+    (Resv/ResvTms/Owner), data change, quality change, data update, integrity
+    and GI reports, BufTm coalescing, segmentation, the BRCB buffer
+    (``report_buffer_size`` octets per BRCB) with EntryID, resynchronisation
+    and PurgeBuf. Edition 2 RCBs (``Owner``; BRCB ``ResvTms``) are served
+    unless the SCL file is Edition 1 (no ``version="2007"`` on its root; a
+    dict model with ``"edition": "1"``).
+
+    As libiec61850's server does: a BRCB buffers from the moment the server
+    starts; enabled without an EntryID it sends its whole buffer, the first
+    report flagged BufOvfl (the client did not say what it already has);
+    enabled after writing the EntryID of the last report a client saw, it
+    sends what followed that entry (an EntryID no longer buffered is refused
+    with ``object-value-invalid``); writing DatSet, BufTm, TrgOps, IntgPd or
+    RptID purges the buffer. SqNum restarts at 0 on every enable. Owner is the
+    client's IP address; a URCB reservation ends with its association, a BRCB
+    one (ResvTms) is kept ResvTms seconds for the same client address.
+
+    Values set with :meth:`update_value` and friends trigger the reports: an
+    attribute triggers by the ``dchg``/``qchg``/``dupd`` flags of its SCL DA
+    (components inherit them); attributes without any flag keep the defaults
+    (``q`` quality-change, ``t`` nothing, any other data change). A value
+    stored again unchanged is a data update (``dupd``), a new value a data or
+    quality change.
 
     :param model: the data model: an :class:`~py61850.scl.IedModel`, or a dict
         as for :meth:`from_dict`
     :param vendor: Identify vendor name (default: the IED's ``manufacturer``, else ``"py61850"``)
     :param model_name: Identify model name (default: the IED's ``type``, else ``"py61850 server"``)
     :param revision: Identify revision (default: the IED's ``configVersion``, else the py61850 version)
+    :param report_buffer_size: octets of report entries each buffered RCB
+        keeps for its client (default 65536); when it is full the oldest
+        entries are dropped and the next report sent carries BufOvfl (see
+        :attr:`report_entries_overflowed`)
     :param options: limits, see :meth:`configure`
 
     Used as a context manager, the server is closed (stopped and freed) on exit.
@@ -585,6 +627,7 @@ class IedServer:
         vendor: Optional[str] = None,
         model_name: Optional[str] = None,
         revision: Optional[str] = None,
+        report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE,
         **options: Any,
     ) -> None:
         ffi, lib = _ffi.load()
@@ -594,7 +637,7 @@ class IedServer:
 
             model = IedModel.from_dict(model)
         self._scl_model = model
-        m = build_model(model)
+        m = build_model(model, report_buffer_size=report_buffer_size)
         ptr = lib.i61_server_new(m)
         if ptr == ffi.NULL:
             raise MemoryError("i61_server_new failed")
@@ -627,7 +670,7 @@ class IedServer:
         :param ied_name: the IED to serve; may be omitted when the file has one
         :param access_point: the access point whose server to take; may be
             omitted when exactly one has a server
-        :param kwargs: as for :class:`IedServer` (identity, limits)
+        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``, limits)
         :raises py61850.scl.SclError: the file cannot be read or is invalid
         """
         from .scl import load_scl
@@ -650,6 +693,26 @@ class IedServer:
                             {"name": "q", "fc": "MX", "btype": "Quality"},
                             {"name": "t", "fc": "MX", "btype": "Timestamp"}]}]}]}]})
 
+        Data sets and report control blocks are entries of a logical node, as
+        in SCL (LLN0 here)::
+
+            {"ln_class": "LLN0", "data_objects": [...],
+             "data_sets": [{"name": "Meas", "members": [
+                 {"ld_inst": "LD0", "ln_class": "GGIO", "ln_inst": "1",
+                  "do_name": "AnIn1", "da_name": "mag.f", "fc": "MX"}]}],
+             "report_controls": [
+                 {"name": "urcbMeas", "dataset": "Meas", "rpt_id": "Meas", "conf_rev": 1,
+                  "buf_time": 50, "intg_pd": 1000, "max_instances": 2,
+                  "trg_ops": {"dchg": True, "period": True, "gi": True},
+                  "opt_fields": {"seq_num": True, "time_stamp": True, "reason_code": True,
+                                 "data_set": True, "data_ref": True, "config_ref": True}},
+                 {"name": "brcbMeas", "dataset": "Meas", "buffered": True, "indexed": False,
+                  "opt_fields": {"seq_num": True, "entry_id": True}}]}
+
+        A DA's trigger options are its ``dchg``/``qchg``/``dupd`` keys; the
+        model's ``"edition"`` (``"1"``) selects Edition 1 RCBs.
+
+        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``, limits)
         :raises py61850.scl.SclError: the spec is invalid (with the path of the bad entry)
         """
         from .scl import IedModel
@@ -887,6 +950,31 @@ class IedServer:
         if self._core.ptr is None:
             return self._core.dropped_final
         return self._query(self._lib.i61_server_events_dropped)
+
+    @property
+    def reports_sent(self) -> int:
+        """Reports sent to clients since the server was created (report PDUs:
+        each segment of a segmented report counts as one)."""
+        if self._core.ptr is None:
+            return self._core.reports_final[0]
+        return self._query(self._lib.i61_server_reports_sent)
+
+    @property
+    def report_entries_overflowed(self) -> int:
+        """Report entries dropped because a BRCB's buffer was full (see
+        ``report_buffer_size``); the client sees BufOvfl in its next report."""
+        if self._core.ptr is None:
+            return self._core.reports_final[1]
+        return self._query(self._lib.i61_server_report_entries_overflowed)
+
+    @property
+    def reports_dropped(self) -> int:
+        """Reports of unbuffered RCBs dropped because their client did not read
+        them fast enough (more than 4 MiB waiting for it); that client sees a gap
+        in the sequence numbers. Buffered RCBs keep such reports in their buffer."""
+        if self._core.ptr is None:
+            return self._core.reports_final[2]
+        return self._query(self._lib.i61_server_reports_dropped)
 
     def __repr__(self) -> str:
         if self._core.ptr is None:

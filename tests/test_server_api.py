@@ -225,10 +225,10 @@ def test_logical_devices_and_nodes(conn, model):
 
 
 def test_name_list_is_the_data_model(conn, model):
-    # GetNameList(namedVariable): LN, LN$FC, LN$FC$DO[$DA...], sorted as IEC 61850-8-1 servers
-    # do; control blocks are not served yet (no RCB services), so none are listed.
+    # GetNameList(namedVariable): LN, LN$FC, LN$FC$DO[$DA...] and every RCB with its components
+    # (Edition 2: with Owner), sorted as IEC 61850-8-1 servers do.
     for ld in model.logical_devices:
-        assert conn.get_logical_device_variables(ld) == model.mms_names(ld, control_blocks="none")
+        assert conn.get_logical_device_variables(ld) == model.mms_names(ld, owner=True)
 
 
 def test_data_directory_with_fcs(conn):

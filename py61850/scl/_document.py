@@ -298,7 +298,9 @@ class SclDocument:
         ap, server = self._select(ied, access_point)
         inst = Instantiator(self._r, self._tpl, self._enums, self._comm)
         with _no_gc():
-            return inst.model(ied, ap, server)
+            model = inst.model(ied, ap, server)
+        model.edition = self.edition
+        return model
 
     def validate(self) -> None:
         """Build the model of every server of every IED, raising the first error."""

@@ -438,6 +438,10 @@ class IedModel:
     :ivar port: MMS port from ``P type="MMS-Port"`` (``None``: the default, 102).
     :ivar enum_types: every EnumType of the document, ``{id: {ord: literal}}``.
     :ivar source: file the model came from (``None`` for a dict spec).
+    :ivar edition: SCL edition of the document the model came from (``"1"``,
+        ``"2"``, ``"2.1"``, as :attr:`SclDocument.edition`); ``None`` when unknown
+        (a dict spec without it). Servers expose the Edition 1 form of report
+        control blocks (no ``Owner``/``ResvTms``) only for ``"1"``.
     """
 
     name: str
@@ -451,6 +455,7 @@ class IedModel:
     port: int | None = None
     enum_types: dict[str, dict[int, str]] = field(default_factory=dict)
     source: str | None = None
+    edition: str | None = None
 
     def logical_device(self, inst_or_domain: str) -> LogicalDevice:
         """The LD with this ``inst`` or MMS domain name.

@@ -25,14 +25,46 @@ Quirks handled here (details in tests/peers/README.md):
   :func:`pyiec_connect` probes the association and reconnects.
 * Rust client: no FLOAT64, MMS string (Unicode), bit-string (Dbpos, Check, Quality) or
   time writes; :func:`rust_write` raises ``NotImplementedError`` for those.
+
+Reports (both peer clients subscribing to a server's report control blocks):
+
+* :class:`PyiecReportClient` runs a pyiec61850-ng client in a **child process**
+  (``python -m peers.clients pyiec-report-child HOST PORT [OPTIONS_JSON]``) driven by one
+  JSON command per line: the binding keeps the GIL while it waits for the network and its report callback
+  needs the GIL, so a blocking call made while a report arrives can hang (the child sets a
+  request timeout, so that becomes a retried timeout, never a hang); an ``RCBSubscriber``
+  works once per RCB reference per process and destroying it after its connection
+  segfaults at GC (the child ends with ``os._exit``).
+* :class:`RustReportClient` drives the async Rust client in-process; its report handler
+  needs ``rpt_id`` and reports are pulled with ``poll_reports``.
+
+Both give reports as the same plain dict (:data:`REPORT_KEYS`, JSON-able): ``values``,
+``reasons`` and ``refs`` are lists over the data set members. pyiec61850-ng gives ``None`` /
+``0`` / ``None`` for members not included; **the Rust client (0.14) merges every report
+into a per-data-set cache**: members not included keep the value, reason and reference of
+an earlier report (seen against libiec61850's server too), so with it only the included
+members' entries (reason != 0 and changed) are meaningful.
+Neither peer joins segmented reports: each segment arrives as a report (same SeqNum; the
+members of that segment included); pyiec61850-ng does not show SubSeqNum either.
+The Rust client (0.14) cannot write EntryID (object-non-existent, against libiec61850's server
+too), so it cannot resynchronise a BRCB.
+RCB values are a dict with the keys of :data:`RCB_KEYS`; TrgOps/OptFlds/ReasonCode are the
+masks both peers use (and py61850: IEC bit n -> ``1 << (n - 1)``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
 import time
-from typing import Any
+from typing import Any, Optional
 
 from .sclmodel import Leaf
 
@@ -54,15 +86,23 @@ def pyiec_fc(fc: str) -> int:
     return getattr(_pyiec(), f"IEC61850_FC_{fc}")
 
 
-def pyiec_connect(host: str, port: int, attempts: int = 5) -> Any:
+def pyiec_connect(host: str, port: int, attempts: int = 5, local_address: Optional[str] = None,
+                  max_pdu_size: Optional[int] = None) -> Any:
     """Open a pyiec61850-ng ``IedConnection`` that is known to work.
 
+    :param local_address: bind the client socket to this address first (``127.0.0.2``:
+        a client with another address than the others on loopback)
+    :param max_pdu_size: the MMS PDU size to propose (localDetailCalling)
     :raises ConnectionError: no working association after ``attempts`` tries
     """
     L = _pyiec()
     last = None
     for i in range(attempts):
         con = L.IedConnection_create()
+        if local_address:
+            L.IedConnection_setLocalAddress(con, local_address, 0)
+        if max_pdu_size:
+            L.MmsConnection_setLocalDetail(L.IedConnection_getMmsConnection(con), int(max_pdu_size))
         _, err = L.IedConnection_connect(con, host, port)
         if err == L.IED_ERROR_OK:
             names, err = L.IedConnection_getServerDirectory(con, False)
@@ -264,3 +304,683 @@ RUST_WRITABLE_BTYPES = frozenset(
     {"BOOLEAN", "INT8", "INT16", "INT32", "INT64", "Enum", "INT8U", "INT16U", "INT32U", "FLOAT32", "Octet64"}
     | {f"VisString{n}" for n in (32, 64, 65, 129, 255)}
 )
+
+
+# ------------------------------------------------------------------------- reports: common
+
+#: Keys of a normalised report dict.
+REPORT_KEYS = ("rcb_ref", "rpt_id", "seq_num", "sub_seq_num", "more_segments", "timestamp_ms",
+               "dataset", "buf_ovfl", "entry_id", "conf_rev", "values", "reasons", "refs")
+#: Keys of a normalised RCB dict (read) and of the values a ``set_rcb`` accepts (all but
+#: conf_rev, sq_num, time_of_entry_ms and owner). ``entry_id`` and ``owner`` are hex strings.
+RCB_KEYS = ("rpt_id", "rpt_ena", "resv", "dataset", "conf_rev", "opt_flds", "buf_tm", "sq_num",
+            "trg_ops", "intg_pd", "gi", "purge_buf", "entry_id", "time_of_entry_ms", "resv_tms",
+            "owner")
+_SETTABLE = ("rpt_id", "rpt_ena", "resv", "dataset", "opt_flds", "buf_tm", "trg_ops", "intg_pd",
+             "gi", "purge_buf", "entry_id", "resv_tms")
+
+
+def included(report: dict[str, Any]) -> list[int]:
+    """Indexes of the members a normalised report marks as included (reason != 0)."""
+    return [i for i, r in enumerate(report["reasons"]) if r]
+
+
+def seq_gaps(seq_nums: list[int], modulo: int) -> list[tuple[int, int]]:
+    """Pairs ``(previous, next)`` of consecutive sequence numbers that are not +1 (mod ``modulo``)."""
+    return [(a, b) for a, b in zip(seq_nums, seq_nums[1:]) if (a + 1) % modulo != b]
+
+
+# ------------------------------------------------------------------------- reports: pyiec61850-ng
+
+
+def pyiec_json_value(mv: Any) -> Any:
+    """Any libiec61850 ``MmsValue`` as a JSON-able value: structures/arrays as lists, bit
+    strings as ints (bit 0 = most significant), octet strings as hex, times as ms since 1970."""
+    L = _pyiec()
+    if mv is None:
+        return None
+    t = L.MmsValue_getType(mv)
+    if t in (L.MMS_STRUCTURE, L.MMS_ARRAY):
+        return [pyiec_json_value(L.MmsValue_getElement(mv, i)) for i in range(L.MmsValue_getArraySize(mv))]
+    if t == L.MMS_BOOLEAN:
+        return bool(L.MmsValue_getBoolean(mv))
+    if t == L.MMS_INTEGER:
+        return int(L.MmsValue_toInt64(mv))
+    if t == L.MMS_UNSIGNED:
+        return int(L.MmsValue_toUint32(mv))
+    if t == L.MMS_FLOAT:
+        return float(L.MmsValue_toDouble(mv))
+    if t in (L.MMS_VISIBLE_STRING, L.MMS_STRING):
+        return L.MmsValue_toString(mv)
+    if t == L.MMS_BIT_STRING:
+        return int(L.MmsValue_getBitStringAsIntegerBigEndian(mv))
+    if t == L.MMS_OCTET_STRING:
+        n = L.MmsValue_getOctetStringSize(mv)
+        return bytes(L.MmsValue_getOctetStringOctet(mv, i) for i in range(n)).hex()
+    if t == L.MMS_UTC_TIME:
+        return int(L.MmsValue_getUtcTimeInMs(mv))
+    if t == L.MMS_BINARY_TIME:
+        return int(L.MmsValue_getBinaryTimeAsUtcMs(mv))
+    return f"<MMS type {t}>"
+
+
+def _pyiec_report_dict(r: Any) -> dict[str, Any]:
+    """A libiec61850 ``ClientReport`` (valid during the callback only) as a normalised dict."""
+    L = _pyiec()
+    vals = L.ClientReport_getDataSetValues(r)
+    n = L.MmsValue_getArraySize(vals) if vals is not None else 0
+    has_refs = bool(L.ClientReport_hasDataReference(r))
+    values: list[Any] = []
+    reasons: list[int] = []
+    refs: list[Optional[str]] = []
+    for i in range(n):
+        reason = int(L.ClientReport_getReasonForInclusion(r, i))
+        reasons.append(reason)
+        if reason == L.IEC61850_REASON_NOT_INCLUDED:
+            values.append(None)
+            refs.append(None)
+        else:
+            values.append(pyiec_json_value(L.MmsValue_getElement(vals, i)))
+            refs.append(L.ClientReport_getDataReference(r, i) if has_refs else None)
+    entry = L.ClientReport_getEntryId(r)
+    segmented = bool(L.ClientReport_hasSubSeqNum(r))
+    return {
+        "rcb_ref": L.ClientReport_getRcbReference(r),
+        "rpt_id": L.ClientReport_getRptId(r),
+        "seq_num": int(L.ClientReport_getSeqNum(r)) if L.ClientReport_hasSeqNum(r) else None,
+        "sub_seq_num": int(L.ClientReport_getSubSeqNum(r)) if segmented else None,
+        "more_segments": bool(L.ClientReport_getMoreSeqmentsFollow(r)) if segmented else None,
+        "timestamp_ms": int(L.ClientReport_getTimestamp(r)) if L.ClientReport_hasTimestamp(r) else None,
+        "dataset": L.ClientReport_getDataSetName(r) if L.ClientReport_hasDataSetName(r) else None,
+        "buf_ovfl": bool(L.ClientReport_getBufOvfl(r)) if L.ClientReport_hasBufOvfl(r) else None,
+        "entry_id": pyiec_json_value(entry) if entry is not None else None,
+        "conf_rev": int(L.ClientReport_getConfRev(r)) if L.ClientReport_hasConfRev(r) else None,
+        "values": values,
+        "reasons": reasons,
+        "refs": refs,
+    }
+
+
+def _pyiec_rcb_dict(rcb: Any) -> dict[str, Any]:
+    L = _pyiec()
+    buffered = bool(L.ClientReportControlBlock_isBuffered(rcb))
+    owner = L.ClientReportControlBlock_getOwner(rcb)
+    entry = L.ClientReportControlBlock_getEntryId(rcb) if buffered else None
+    return {
+        "rpt_id": L.ClientReportControlBlock_getRptId(rcb),
+        "rpt_ena": bool(L.ClientReportControlBlock_getRptEna(rcb)),
+        "resv": None if buffered else bool(L.ClientReportControlBlock_getResv(rcb)),
+        "dataset": L.ClientReportControlBlock_getDataSetReference(rcb),
+        "conf_rev": int(L.ClientReportControlBlock_getConfRev(rcb)),
+        "opt_flds": int(L.ClientReportControlBlock_getOptFlds(rcb)),
+        "buf_tm": int(L.ClientReportControlBlock_getBufTm(rcb)),
+        "sq_num": int(L.ClientReportControlBlock_getSqNum(rcb)),
+        "trg_ops": int(L.ClientReportControlBlock_getTrgOps(rcb)),
+        "intg_pd": int(L.ClientReportControlBlock_getIntgPd(rcb)),
+        "gi": bool(L.ClientReportControlBlock_getGI(rcb)),
+        "purge_buf": bool(L.ClientReportControlBlock_getPurgeBuf(rcb)) if buffered else None,
+        "entry_id": pyiec_json_value(entry) if entry is not None else None,
+        "time_of_entry_ms": int(L.ClientReportControlBlock_getEntryTime(rcb)) if buffered else None,
+        "resv_tms": (int(L.ClientReportControlBlock_getResvTms(rcb))
+                     if L.ClientReportControlBlock_hasResvTms(rcb) else None),
+        "owner": pyiec_json_value(owner) if owner is not None else None,
+    }
+
+
+_PYIEC_ELEMENT = {  # settable key -> RCB_ELEMENT_* name
+    "rpt_id": "RPT_ID", "rpt_ena": "RPT_ENA", "resv": "RESV", "dataset": "DATSET",
+    "opt_flds": "OPT_FLDS", "buf_tm": "BUF_TM", "trg_ops": "TRG_OPS", "intg_pd": "INTG_PD",
+    "gi": "GI", "purge_buf": "PURGE_BUF", "entry_id": "ENTRY_ID", "resv_tms": "RESV_TMS",
+}
+_PYIEC_SETTER = {
+    "rpt_id": "RptId", "rpt_ena": "RptEna", "resv": "Resv", "dataset": "DataSetReference",
+    "opt_flds": "OptFlds", "buf_tm": "BufTm", "trg_ops": "TrgOps", "intg_pd": "IntgPd",
+    "gi": "GI", "purge_buf": "PurgeBuf", "resv_tms": "ResvTms",
+}
+#: Request timeout of the pyiec61850-ng child (ms). A blocking call that a report callback
+#: holds up (GIL) fails with IED_ERROR_TIMEOUT after this instead of hanging; it is retried.
+PYIEC_CHILD_REQUEST_TIMEOUT_MS = 2000
+
+
+class _PyiecChild:
+    """The command loop of ``python -m peers.clients pyiec-report-child HOST PORT``."""
+
+    def __init__(self, host: str, port: int, local_address: Optional[str] = None,
+                 max_pdu_size: Optional[int] = None) -> None:
+        self.L = _pyiec()
+        self.con = pyiec_connect(host, port, local_address=local_address, max_pdu_size=max_pdu_size)
+        self.L.IedConnection_setRequestTimeout(self.con, PYIEC_CHILD_REQUEST_TIMEOUT_MS)
+        self.cond = threading.Condition()
+        self.reports: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self.subscribers: dict[str, tuple[Any, Any]] = {}  # kept alive until os._exit
+
+    def _retry(self, fn: Any, *args: Any) -> Any:
+        """Call a blocking libiec61850 function, retrying a timeout (see PYIEC_CHILD_REQUEST_TIMEOUT_MS)."""
+        L = self.L
+        for _ in range(5):
+            out = fn(*args)
+            err = out[1] if isinstance(out, (tuple, list)) else out
+            if err != L.IED_ERROR_TIMEOUT:
+                return out
+            time.sleep(0.05)  # lets a held-up report callback run
+        return out
+
+    def _rcb(self, ref: str) -> tuple[Any, int]:
+        L = self.L
+        rcb = L.ClientReportControlBlock_create(ref)
+        out, err = self._retry(L.IedConnection_getRCBValues, self.con, ref, rcb)
+        return (out if out is not None else rcb), int(err)
+
+    def cmd_read(self, ref: str) -> dict[str, Any]:
+        rcb, err = self._rcb(ref)
+        return {"err": err, "rcb": _pyiec_rcb_dict(rcb) if err == 0 else None}
+
+    def cmd_set(self, ref: str, values: dict[str, Any], single: bool = True) -> dict[str, Any]:
+        L = self.L
+        rcb, err = self._rcb(ref)
+        if err != 0:
+            return {"err": err, "stage": "read"}
+        mask = 0
+        for key, v in values.items():
+            mask |= getattr(L, f"RCB_ELEMENT_{_PYIEC_ELEMENT[key]}")
+            if key == "entry_id":
+                raw = bytes.fromhex(v)
+                mv = L.MmsValue_newOctetString(len(raw), len(raw))
+                for i, b in enumerate(raw):
+                    L.MmsValue_setOctetStringOctet(mv, i, b)
+                L.ClientReportControlBlock_setEntryId(rcb, mv)
+                L.MmsValue_delete(mv)
+            else:
+                getattr(L, f"ClientReportControlBlock_set{_PYIEC_SETTER[key]}")(rcb, v)
+        out = self._retry(L.IedConnection_setRCBValues, self.con, rcb, mask, bool(single))
+        err = out[1] if isinstance(out, (tuple, list)) else out
+        return {"err": int(err)}
+
+    def cmd_subscribe(self, ref: str, rpt_id: Optional[str] = None) -> dict[str, Any]:
+        L = self.L
+        child = self
+
+        class Handler(L.RCBHandler):  # type: ignore[misc, name-defined]
+            def trigger(self) -> None:
+                try:
+                    rep = _pyiec_report_dict(self._client_report)
+                except Exception as exc:  # never let an exception into the SWIG director
+                    with child.cond:
+                        child.errors.append(repr(exc))
+                    return
+                with child.cond:
+                    child.reports.append(rep)
+                    child.cond.notify_all()
+
+        handler = Handler()
+        sub = L.RCBSubscriber()
+        sub.setIedConnection(self.con)
+        sub.setRcbReference(ref)
+        if rpt_id:
+            sub.setRcbRptId(rpt_id)
+        sub.setEventHandler(handler)
+        sub.subscribe()
+        self.subscribers[ref] = (sub, handler)
+        return {"err": 0}
+
+    def cmd_unsubscribe(self, ref: str) -> dict[str, Any]:
+        self.L.IedConnection_uninstallReportHandler(self.con, ref)  # local: never blocks
+        return {"err": 0}
+
+    def cmd_gi(self, ref: str) -> dict[str, Any]:
+        out = self._retry(self.L.IedConnection_triggerGIReport, self.con, ref)
+        err = out[1] if isinstance(out, (tuple, list)) else out
+        return {"err": int(err)}
+
+    def cmd_reports(self, count: int = 1, wait: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + wait
+        with self.cond:
+            while len(self.reports) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)  # releases the GIL: callbacks run meanwhile
+            out, self.reports = self.reports, []
+            errors, self.errors = self.errors, []
+        return {"err": 0, "reports": out, "errors": errors}
+
+    def cmd_state(self) -> dict[str, Any]:
+        return {"err": 0, "state": int(self.L.IedConnection_getState(self.con))}
+
+    def cmd_close(self) -> dict[str, Any]:
+        for ref in list(self.subscribers):
+            self.L.IedConnection_uninstallReportHandler(self.con, ref)
+        self.L.IedConnection_close(self.con)
+        return {"err": 0}
+
+
+def _pyiec_child_main(host: str, port: int, options: dict[str, Any]) -> None:
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the binding prints to stdout; keep the channel clean
+    try:
+        child = _PyiecChild(host, port, **options)
+    except Exception as exc:
+        out.write(json.dumps({"err": -1, "error": f"connect: {exc!r}"}) + "\n")
+        out.flush()
+        os._exit(1)
+    out.write(json.dumps({"err": 0, "ready": True}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        name = ""
+        try:
+            cmd = json.loads(line)
+            name = cmd.pop("cmd")
+            reply = getattr(child, f"cmd_{name}")(**cmd)
+        except Exception as exc:
+            reply = {"err": -1, "error": repr(exc)}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+        if name == "close":
+            break
+    out.flush()
+    os._exit(0)  # no interpreter finalisation: destroying subscribers segfaults
+
+
+TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class PeerClientError(RuntimeError):
+    """The peer client process failed (died, timed out or answered garbage)."""
+
+
+class PyiecReportClient:
+    """A pyiec61850-ng client in a child process, subscribing to report control blocks.
+
+    Every method sends one command and waits for its answer (``timeout`` seconds, then
+    :class:`PeerClientError` with the child's stderr). Error codes are libiec61850's
+    ``IedClientError`` values (0 = OK)::
+
+        with PyiecReportClient("127.0.0.1", port) as c:
+            c.subscribe("LD/LLN0.RP.urcb01", "Events")
+            assert c.set_rcb("LD/LLN0.RP.urcb01", resv=True, rpt_ena=True, gi=True) == 0
+            reports = c.reports(count=1, timeout=5)
+    """
+
+    def __init__(self, host: str, port: int, timeout: float = 30.0, local_address: Optional[str] = None,
+                 max_pdu_size: Optional[int] = None) -> None:
+        """:param local_address: the address the child's client binds to (see :func:`pyiec_connect`)
+        :param max_pdu_size: the MMS PDU size the child's client proposes"""
+        self.timeout = timeout
+        options = {"local_address": local_address, "max_pdu_size": max_pdu_size}
+        self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([TESTS_DIR, *filter(None, [env.get("PYTHONPATH")])])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "peers.clients", "pyiec-report-child", host, str(port), json.dumps(options)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
+            cwd=TESTS_DIR,
+        )
+        self._lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True, name="pyiec-child-reader")
+        self._reader.start()
+        first = self._answer(self.timeout)
+        if not first.get("ready"):
+            self._kill()
+            raise PeerClientError(f"pyiec61850-ng child did not connect: {first} {self.stderr_text()}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def stderr_text(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise PeerClientError(f"pyiec61850-ng child: no answer in {timeout} s\n{self.stderr_text()}") from None
+        if line is None:
+            raise PeerClientError(f"pyiec61850-ng child died (exit {self.proc.poll()})\n{self.stderr_text()}")
+        try:
+            out = json.loads(line)
+        except ValueError:
+            raise PeerClientError(f"pyiec61850-ng child answered {line!r}") from None
+        if out.get("err") == -1:
+            raise PeerClientError(f"pyiec61850-ng child: {out.get('error')}\n{self.stderr_text()}")
+        return out
+
+    def call(self, cmd: str, timeout: Optional[float] = None, **args: Any) -> dict[str, Any]:
+        """Send one command (see ``_PyiecChild.cmd_*``) and return its answer."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise PeerClientError(f"pyiec61850-ng child is gone: {exc}\n{self.stderr_text()}") from None
+        return self._answer(self.timeout if timeout is None else timeout)
+
+    def read_rcb(self, ref: str) -> dict[str, Any]:
+        """GetRCBValues: the RCB as a dict (:data:`RCB_KEYS`).
+
+        :raises PeerClientError: the read failed (with its IedClientError)
+        """
+        out = self.call("read", ref=ref)
+        if out["err"] != 0:
+            raise PeerClientError(f"getRCBValues({ref}): IedClientError {out['err']}")
+        return out["rcb"]
+
+    def set_rcb(self, ref: str, single: bool = True, **values: Any) -> int:
+        """SetRCBValues of ``values`` (keys of :data:`RCB_KEYS` that are writable; entry_id as
+        hex); returns the IedClientError (0 = OK)."""
+        unknown = set(values) - set(_SETTABLE)
+        if unknown:
+            raise ValueError(f"not settable: {sorted(unknown)}")
+        return int(self.call("set", ref=ref, values=values, single=single)["err"])
+
+    def subscribe(self, ref: str, rpt_id: Optional[str] = None) -> None:
+        """Install a report handler (RCBHandler + RCBSubscriber) for ``ref`` (once per ref)."""
+        self.call("subscribe", ref=ref, rpt_id=rpt_id)
+
+    def unsubscribe(self, ref: str) -> None:
+        """Uninstall the report handler (do this before disabling: see the module docstring)."""
+        self.call("unsubscribe", ref=ref)
+
+    def trigger_gi(self, ref: str) -> int:
+        """Write GI = TRUE; returns the IedClientError."""
+        return int(self.call("gi", ref=ref)["err"])
+
+    def reports(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The reports received since the last call: waits until at least ``count`` arrived
+        or ``timeout`` seconds passed (then returns what there is).
+
+        :raises PeerClientError: the child's report handler failed to convert a report
+        """
+        out = self.call("reports", timeout=timeout + self.timeout, count=count, wait=timeout)
+        if out.get("errors"):
+            raise PeerClientError(f"pyiec61850-ng report handler failed: {out['errors']}")
+        return list(out["reports"])
+
+    def state(self) -> int:
+        """IedConnectionState of the child's connection (2 = connected)."""
+        return int(self.call("state")["state"])
+
+    def close(self) -> None:
+        """Uninstall the handlers, close the connection and end the child (idempotent)."""
+        if self.proc.poll() is None:
+            try:
+                self.call("close", timeout=10)
+            except PeerClientError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._kill()
+        if not self._stderr.closed:
+            self._stderr.close()
+
+    def _kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> "PyiecReportClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------- reports: Rust client
+
+
+def _rust_json_value(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, (list, tuple)):
+        return [_rust_json_value(x) for x in v]
+    if isinstance(v, _dt.datetime):
+        return int(v.timestamp() * 1000)
+    return v
+
+
+def _reason_mask(reason: Any) -> int:
+    if reason is None:
+        return 0
+    names = ("data_change", "quality_change", "data_update", "integrity", "general_interrogation",
+             "", "application_trigger")
+    return sum(1 << i for i, n in enumerate(names) if n and getattr(reason, n, False))
+
+
+def rust_report_dict(rep: Any) -> dict[str, Any]:
+    """An ``iec61850.ClientReport`` as a normalised dict (see the module docstring for the
+    Rust client's per-data-set cache). The Rust client gives no segment fields and delivers
+    each segment of a segmented report as a report of its own (so does pyiec61850-ng)."""
+    entry = rep.entry_id
+    return {
+        "rcb_ref": rep.rcb_reference,
+        "rpt_id": rep.rpt_id,
+        "seq_num": rep.sequence_number,
+        "sub_seq_num": None,
+        "more_segments": None,
+        "timestamp_ms": rep.timestamp_ms,
+        "dataset": rep.dataset_name,
+        "buf_ovfl": rep.buffer_overflow,
+        "entry_id": bytes(entry).hex() if entry is not None else None,
+        "conf_rev": rep.conf_rev,
+        "values": [_rust_json_value(e.value) for e in rep.entries],
+        "reasons": [_reason_mask(e.reason) for e in rep.entries],
+        "refs": [e.ref for e in rep.entries],
+    }
+
+
+def _rust_rcb_dict(h: Any) -> dict[str, Any]:
+    owner = h.owner
+    entry = h.entry_id if h.is_buffered else None
+    return {
+        "rpt_id": h.rpt_id,
+        "rpt_ena": bool(h.rpt_ena),
+        "resv": None if h.is_buffered else bool(h.resv),
+        "dataset": h.dataset,
+        "conf_rev": int(h.conf_rev),
+        "opt_flds": int(h.opt_flds.to_bits()),
+        "buf_tm": int(h.buf_time_ms),
+        "sq_num": int(h.sq_num),
+        "trg_ops": int(h.trigger_options.to_bits()),
+        "intg_pd": int(h.integrity_period_ms),
+        "gi": bool(h.gi),
+        "purge_buf": bool(h.purge_buf) if h.is_buffered else None,
+        "entry_id": bytes(entry).hex() if entry is not None else None,
+        "time_of_entry_ms": int(h.time_of_entry_ms) if h.is_buffered else None,
+        "resv_tms": int(h.resv_tms) if h.has_resv_tms else None,
+        "owner": bytes(owner).hex() if owner is not None else None,
+    }
+
+
+_RUST_MASK = {  # settable key -> RcbWriteMask field, RcbHandle attribute
+    "rpt_id": ("rpt_id", "rpt_id"), "rpt_ena": ("rpt_ena", "rpt_ena"), "resv": ("resv", "resv"),
+    "dataset": ("dataset", "dataset"), "opt_flds": ("opt_flds", "opt_flds"),
+    "buf_tm": ("buf_time", "buf_time_ms"), "trg_ops": ("trigger_options", "trigger_options"),
+    "intg_pd": ("integrity_period", "integrity_period_ms"), "gi": ("gi", "gi"),
+    "purge_buf": ("purge_buf", "purge_buf"), "entry_id": ("entry_id", "entry_id"),
+    "resv_tms": ("resv_tms", "resv_tms"),
+}
+
+
+class RustReportClient:
+    """The Rust-based ``iec61850`` client subscribing to report control blocks (async)::
+
+        c = await RustReportClient.connect("127.0.0.1:102")
+        await c.subscribe("LD/LLN0.RP.urcb01", "Events")
+        await c.set_rcb("LD/LLN0.RP.urcb01", resv=True, rpt_ena=True, gi=True)
+        reports = await c.reports(count=1, timeout=5)
+        await c.close()
+
+    Errors of the server raise the client's ``iec61850.IedError`` subclasses.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self._reports: list[dict[str, Any]] = []
+        self._errors: list[str] = []
+
+    @classmethod
+    async def connect(cls, addr: str, max_pdu_size: Optional[int] = None) -> "RustReportClient":
+        import iec61850
+
+        return cls(await iec61850.IedConnection.connect(addr, local_max_pdu_size=max_pdu_size))
+
+    async def read_rcb(self, ref: str) -> dict[str, Any]:
+        return _rust_rcb_dict(await self.conn.get_rcb_values(ref))
+
+    async def set_rcb(self, ref: str, single: bool = True, **values: Any) -> None:
+        """SetRCBValues of ``values`` (keys as for :meth:`PyiecReportClient.set_rcb`)."""
+        import iec61850
+
+        h = await self.conn.get_rcb_values(ref)
+        fields = []
+        for key, v in values.items():
+            field_name, attr = _RUST_MASK[key]
+            fields.append(field_name)
+            if key == "opt_flds":
+                v = iec61850.ReportOptFlds.from_bits(int(v))
+            elif key == "trg_ops":
+                v = iec61850.TriggerOptions.from_bits(int(v))
+            elif key == "entry_id":
+                v = bytes.fromhex(v)
+            setattr(h, attr, v)
+        await self.conn.set_rcb_values(h, iec61850.RcbWriteMask.fields(*fields), single_request=single)
+
+    async def subscribe(self, ref: str, rpt_id: str) -> None:
+        """Install the report handler (``rpt_id`` is required: without it the Rust client
+        delivers nothing)."""
+
+        def on_report(rep: Any) -> None:
+            try:
+                self._reports.append(rust_report_dict(rep))
+            except Exception as exc:
+                self._errors.append(repr(exc))
+
+        await self.conn.install_report_handler(ref, on_report, rpt_id=rpt_id)
+
+    async def unsubscribe(self, ref: str) -> None:
+        await self.conn.uninstall_report_handler(ref)
+
+    async def trigger_gi(self, ref: str) -> None:
+        await self.conn.trigger_gi(ref)
+
+    async def reports(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The reports received since the last call: polls until at least ``count`` arrived
+        or ``timeout`` seconds passed."""
+        deadline = time.monotonic() + timeout
+        while len(self._reports) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            await self.conn.poll_reports(max(1, min(100, int(left * 1000))))
+        if self._errors:
+            raise PeerClientError(f"Rust report handler failed: {self._errors}")
+        out, self._reports = self._reports, []
+        return out
+
+    async def close(self) -> None:
+        await self.conn.disconnect()
+
+
+#: DataAccessError names in the Rust client's messages -> libiec61850 IedClientError values.
+_RUST_ACCESS_ERRORS = {
+    "ObjectInvalidated": 33, "HardwareFault": 29, "TemporarilyUnavailable": 26,
+    "ObjectAccessDenied": 21, "ObjectUndefined": 27, "InvalidAddress": 28, "TypeUnsupported": 30,
+    "TypeInconsistent": 25, "ObjectAttributeInconsistent": 31, "ObjectAccessUnsupported": 24,
+    "ObjectNonExistent": 22, "ObjectValueInvalid": 32,
+}
+
+
+def rust_error_code(exc: BaseException) -> int:
+    """An ``iec61850.IedError`` as the libiec61850 ``IedClientError`` value pyiec61850-ng would
+    give (data access errors by name; 20 timeout; 99 anything else)."""
+    text = str(exc)
+    if "data access error" in text:
+        for name, code in _RUST_ACCESS_ERRORS.items():
+            if text.rstrip().endswith(name):
+                return code
+    if type(exc).__name__ == "IedTimeoutError":
+        return 20
+    return 99
+
+
+class RustReportSession:
+    """:class:`RustReportClient` with a synchronous API (a private event loop), shaped like
+    :class:`PyiecReportClient`: ``set_rcb`` and ``trigger_gi`` return an IedClientError value
+    (:func:`rust_error_code`, 0 = OK) instead of raising."""
+
+    def __init__(self, host: str, port: int, max_pdu_size: Optional[int] = None) -> None:
+        import asyncio
+
+        self._loop = asyncio.new_event_loop()
+        self.client = self._run(RustReportClient.connect(f"{host}:{port}", max_pdu_size))
+
+    def _run(self, coro: Any) -> Any:
+        return self._loop.run_until_complete(coro)
+
+    def read_rcb(self, ref: str) -> dict[str, Any]:
+        return self._run(self.client.read_rcb(ref))
+
+    def set_rcb(self, ref: str, single: bool = True, **values: Any) -> int:
+        import iec61850
+
+        try:
+            self._run(self.client.set_rcb(ref, single, **values))
+        except iec61850.IedError as exc:
+            log.info("Rust client set_rcb(%s, %s): %s", ref, values, exc)
+            return rust_error_code(exc)
+        return 0
+
+    def subscribe(self, ref: str, rpt_id: Optional[str] = None) -> None:
+        if not rpt_id:
+            raise ValueError("the Rust client needs the RptID to deliver reports")
+        self._run(self.client.subscribe(ref, rpt_id))
+
+    def unsubscribe(self, ref: str) -> None:
+        self._run(self.client.unsubscribe(ref))
+
+    def trigger_gi(self, ref: str) -> int:
+        import iec61850
+
+        try:
+            self._run(self.client.trigger_gi(ref))
+        except iec61850.IedError as exc:
+            return rust_error_code(exc)
+        return 0
+
+    def reports(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        return self._run(self.client.reports(count, timeout))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.client.close())
+        except Exception as exc:  # the server may be gone already
+            log.info("Rust client close: %s", exc)
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> "RustReportSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) in (3, 4) and args[0] == "pyiec-report-child":
+        _pyiec_child_main(args[1], int(args[2]), json.loads(args[3]) if len(args) == 4 else {})
+        return 0
+    sys.stderr.write("usage: python -m peers.clients pyiec-report-child HOST PORT [OPTIONS_JSON]\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -390,7 +390,8 @@ class SclModel:
         """``(LN name, report control)`` pairs of an LD."""
         return [(ln.name, rc) for ln in self.ld(ld).lns for rc in ln.report_controls]
 
-    def mms_names(self, ld: str, control_blocks: str = "full", case_sensitive: bool = False) -> list[str]:
+    def mms_names(self, ld: str, control_blocks: str = "full", case_sensitive: bool = False,
+                  owner: bool = False) -> list[str]:
         """The named variables GetNameList(namedVariable, domain) should return, sorted.
 
         :param ld: MMS domain name (or LD inst)
@@ -399,6 +400,8 @@ class SclModel:
             ``LN$RP$name01`` (what the Rust-based server lists); ``"none"``: data only
         :param case_sensitive: sort by code point (the Rust-based server) instead of
             libiec61850's case-insensitive order (see :func:`mms_sort_key`)
+        :param owner: with ``"full"``, every RCB also has the Edition 2 ``Owner`` component
+            (py61850's server; libiec61850 1.6 leaves it out)
         """
         if control_blocks not in ("full", "names", "none"):
             raise ValueError(f"control_blocks={control_blocks!r}")
@@ -422,6 +425,8 @@ class SclModel:
                     names.add(f"{ln.name}${fc}${inst}")
                     if control_blocks == "full":
                         names.update(f"{ln.name}${fc}${inst}${a}" for a in attrs)
+                        if owner:
+                            names.add(f"{ln.name}${fc}${inst}$Owner")
         return sorted(names) if case_sensitive else sorted(names, key=mms_sort_key)
 
     # ------------------------------------------------------------------ internals
