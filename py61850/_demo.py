@@ -1,6 +1,6 @@
 """``py61850 demo``: a simulated IED on a free loopback port and a short guided
 client tour against it (identify, browse, typed reads, a setpoint write read back,
-and the server refusing writes)."""
+the server refusing writes, and reports from an unbuffered report control block)."""
 from __future__ import annotations
 
 import time
@@ -8,13 +8,16 @@ from typing import Any
 
 from ._demo_scl import demo_model
 
-__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX"]
+__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB"]
 
 MEAS = "DEMOMeas/MMXU1"
 IO = "DEMOIO/GGIO1"
 #: The setpoint the tour writes; the demo server refuses values above SETPOINT_MAX.
 SETPOINT = f"{IO}.SetPt1.setMag.f"
 SETPOINT_MAX = 80.0
+#: The report control block the tour enables (data set DEMOIO/LLN0$Alarms).
+RCB = "DEMOIO/LLN0.RP.urcbAlarms01"
+ALARM = f"{IO}.Alm1.stVal"
 
 
 def _section(console: Any, n: int, title: str) -> None:
@@ -131,6 +134,10 @@ def run_demo(console: Any, port: int = 0) -> int:
             except IedConnectionException as exc:
                 console.print(f"TotW (MX) = 0 -> refused by the access policy: [yellow]{exc.error_code.name}[/yellow]")
             console.print(f"still {conn.read_float(SETPOINT, FC.SP):g}; the handler saw: " + "; ".join(writes))
+
+            _section(console, 7, "Reports")
+            if not _report_tour(console, conn, server):
+                return 1
     finally:
         sim.stop()
         server.close()
@@ -139,3 +146,52 @@ def run_demo(console: Any, port: int = 0) -> int:
     console.print("Next: [bold]py61850 serve examples/simple_io.icd --port 10102 --simulate[/bold], then "
                   "[bold]py61850 browse 127.0.0.1:10102 --values[/bold]")
     return 0
+
+
+def _report_tour(console: Any, conn: Any, server: Any) -> bool:
+    """Enable :data:`RCB` with a general interrogation, raise an alarm on the
+    server, and print the reports that arrive. False when something is missing."""
+    from rich.table import Table
+
+    from ._report import ReasonForInclusion
+    from .cli import _escape, format_value
+
+    rcb = conn.read_rcb(RCB)
+    def names(flags: Any) -> str:
+        return ", ".join(f.name.lower() for f in type(flags) if f in flags)
+
+    console.print(
+        f"{RCB}: RptID {rcb.rpt_id!r}, data set {rcb.dataset}\n"
+        f"trigger options: {names(rcb.trg_ops)}\noptional fields: {names(rcb.opt_flds)}"
+    )
+    reports = rcb.reports(timeout=2.0)
+    rcb.enable(gi=True)
+    table = Table(show_header=True, header_style="bold")
+    for col in ("SqNum", "member", "reason", "value"):
+        table.add_column(col, overflow="fold")
+    seen_gi = seen_alarm = raised = False
+    deadline = time.monotonic() + 5.0
+    try:
+        for report in reports:
+            for i in report.included:
+                reason = report.get_reason_for_inclusion(i)
+                ref = report.get_data_reference(i) or f"member {i}"
+                table.add_row(str(report.seq_num), ref, reason.name, _escape(format_value(report[i], ref)))
+                seen_gi = seen_gi or bool(reason & ReasonForInclusion.GI)
+                if ref.endswith("Alm1$stVal") and reason & ReasonForInclusion.DATA_CHANGE:
+                    seen_alarm = True
+            if seen_gi and not raised:
+                # the server application changes the alarm: a data-change report follows
+                server.update_value(ALARM, not server.get_value(ALARM))
+                raised = True
+            if (seen_gi and seen_alarm) or time.monotonic() > deadline:
+                break
+    finally:
+        rcb.disable()
+    console.print(table)
+    if not (seen_gi and seen_alarm):
+        console.print("[red]the expected general-interrogation and alarm reports did not arrive[/red]")
+        return False
+    console.print("The first report answers the general interrogation (every member); the next ones carry "
+                  "what changed, with the reason.")
+    return True

@@ -23,7 +23,7 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
     </SubNetwork>
   </Communication>
   <IED name="DEMO" manufacturer="py61850" type="DemoFeeder" configVersion="1.0">
-    <Services><GetDirectory/><GetDataObjectDefinition/><ReadWrite/></Services>
+    <Services><GetDirectory/><GetDataObjectDefinition/><ReadWrite/><DataSetDirectory/><GetDataSetValue/><ConfDataSet max="4" maxAttributes="16"/><ConfReportControl max="4"/><GetCBValues/></Services>
     <AccessPoint name="AP1">
       <Server>
         <Authentication none="true"/>
@@ -65,6 +65,19 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
         </LDevice>
         <LDevice inst="IO" desc="Generic I/O">
           <LN0 lnClass="LLN0" inst="" lnType="DEMO_LLN0">
+            <DataSet name="Alarms" desc="indications and the cabinet temperature">
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Ind1" daName="stVal" fc="ST"/>
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Ind2" daName="stVal" fc="ST"/>
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Alm1" daName="stVal" fc="ST"/>
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="AnIn1" daName="mag.f" fc="MX"/>
+            </DataSet>
+            <ReportControl name="urcbAlarms" rptID="Alarms" datSet="Alarms" confRev="1" buffered="false"
+                           bufTime="0" intgPd="0">
+              <TrgOps dchg="true" qchg="true" gi="true"/>
+              <OptFields seqNum="true" timeStamp="true" dataSet="true" reasonCode="true" dataRef="true"
+                         configRef="true"/>
+              <RptEnabled max="2"/>
+            </ReportControl>
             <DOI name="Mod"><DAI name="stVal"><Val>on</Val></DAI><DAI name="ctlModel"><Val>status-only</Val></DAI></DOI>
             <DOI name="Beh"><DAI name="stVal"><Val>on</Val></DAI></DOI>
             <DOI name="Health"><DAI name="stVal"><Val>Ok</Val></DAI></DOI>
