@@ -39,6 +39,7 @@ def test_guide_examples_run(monkeypatch, capsys):
         "True True",
         "42.5",
         "MX",
+        "[1] DATA_CHANGE",
         "refused: OBJECT_VALUE_INVALID",
         "55",
         "99.5",
