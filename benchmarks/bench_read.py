@@ -400,19 +400,32 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args._echo:
         return echo_server_main()
+    check_window(ap, args)
+    return emit(run(args.seconds, args.reps), args.json, print_table)
+
+
+def check_window(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a non-positive ``--seconds`` or ``--reps`` (shared by the benchmarks)."""
     if args.seconds <= 0 or args.reps < 1:
         ap.error("--seconds must be > 0 and --reps >= 1")
-    result = run(args.seconds, args.reps)
-    if args.json:
+
+
+def emit(result: dict[str, Any], as_json: bool, print_table: Callable[[dict[str, Any]], None]) -> int:
+    """Print a benchmark result as JSON or as its table; returns exit status 0."""
+    if as_json:
         print(json.dumps(result, indent=2))
     else:
         print_table(result)
     return 0
 
 
-if __name__ == "__main__":
-    rc = main()
+def exit_now(rc: int) -> None:
+    """Flush and leave without interpreter finalisation: the Rust client's runtime
+    threads can race it and abort (shared by the benchmarks)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    # skip interpreter finalisation: the Rust client's runtime threads can race it and abort
     os._exit(rc)
+
+
+if __name__ == "__main__":
+    exit_now(main())

@@ -36,7 +36,6 @@ CPU per report. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -56,6 +55,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, HERE)
 
+from bench_read import check_window, emit, exit_now  # noqa: E402  (the shared CLI tail)
 from bench_server import _fmt, _interpreter_flags, _ratio, _version, cpu_ns_of  # noqa: E402
 from peers.process import PeerCommandError, PeerCommands, PeerServer, _wait_ready, start_peer  # noqa: E402
 
@@ -698,18 +698,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args._serve:
         return serve_main(args._serve)
-    if args.seconds <= 0 or args.reps < 1:
-        ap.error("--seconds must be > 0 and --reps >= 1")
-    result = run(args.seconds, args.reps, args.servers, args.clients, log=sys.stderr)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print_table(result)
-    return 0
+    check_window(ap, args)
+    return emit(run(args.seconds, args.reps, args.servers, args.clients, log=sys.stderr), args.json, print_table)
 
 
 if __name__ == "__main__":
-    rc = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(rc)
+    exit_now(main())

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -55,7 +54,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, HERE)
 
-from bench_read import FloorClient  # noqa: E402  (the floor measurement of bench_read.py)
+from bench_read import FloorClient, check_window, emit, exit_now  # noqa: E402  (floor measurement, CLI tail)
 
 REF = "TESTGenericIO/GGIO1.AnIn1.mag.f"
 FC = "MX"
@@ -757,18 +756,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args._serve:
         return serve_main(args._serve)
-    if args.seconds <= 0 or args.reps < 1:
-        ap.error("--seconds must be > 0 and --reps >= 1")
-    result = run(args.seconds, args.reps, args.clients, log=sys.stderr)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print_table(result)
-    return 0
+    check_window(ap, args)
+    return emit(run(args.seconds, args.reps, args.clients, log=sys.stderr), args.json, print_table)
 
 
 if __name__ == "__main__":
-    rc = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(rc)
+    exit_now(main())
