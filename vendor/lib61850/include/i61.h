@@ -448,6 +448,202 @@ const i61_value *i61_report_member_value(const i61_report *r, size_t i);
 int i61_report_member_reason(const i61_report *r, size_t i);
 /* ------------------------------------------------------- end reporting */
 
+/* --------------------------------------------------------------- control
+ *
+ * Client side of the IEC 61850 control model (PROTOCOL.md section 12).
+ *
+ * Control values. ctlVal is passed as an i61_value and adapted to the type
+ * the server's Oper structure declares: an integer for a boolean/unsigned/
+ * float ctlVal, a boolean for an integer one, and a bare float or integer for
+ * an AnalogueValue structure (APC: the value goes into its "f" and/or "i"
+ * components). Anything that cannot be adapted is
+ * I61_ERR_TYPE_INCONSISTENT before anything is sent.
+ *
+ * ctlNum. Each control sequence has one ctlNum: a direct operate, a select
+ * or a select-with-value starts a sequence with the next number (the previous
+ * one + 1, wrapping 255 -> 0; the first sequence uses 1), and the operate and
+ * cancel after a select reuse the select's number. i61_control_set_ctl_num
+ * fixes the number of the next sequence.
+ *
+ * T is the time of sending (UtcTime, time quality 0) unless constant T is on:
+ * then the T taken when the sequence started is used again by its operate and
+ * cancel.
+ *
+ * Results. select / select_with_value / operate / cancel return I61_OK when
+ * the server accepted the command. A refusal comes back as the i61_err of
+ * the Write failure (I61_ERR_ACCESS_DENIED for object-access-denied, ...),
+ * or I61_ERR_ACCESS_DENIED for an sbo-normal select that read an empty SBO.
+ * When the server sent a LastApplError for this object and this ctlNum just
+ * before its negative answer (libiec61850), or a [LastApplError, Oper]
+ * report just after it (the Rust iec61850 server; its ctlNum is taken from
+ * the Oper there), i61_control_op_appl_error gives it (with the AddCause):
+ * after a refusal that came without one the call waits up to 200 ms for it,
+ * and such a report is not queued as a CommandTermination-.
+ * A status-only object refuses every command locally with
+ * I61_ERR_SERVICE_NOT_SUPPORTED; a command the model has no use for (select
+ * on a direct model, select on sbo-enhanced, select_with_value on
+ * sbo-normal) is I61_ERR_INVALID_ARGUMENT. Nothing is sent in those cases.
+ * With the enhanced models the outcome of the operation itself comes later
+ * as a CommandTermination (see the control events below). */
+typedef enum i61_ctl_model {
+    I61_CTL_STATUS_ONLY = 0,
+    I61_CTL_DIRECT_NORMAL = 1,
+    I61_CTL_SBO_NORMAL = 2,
+    I61_CTL_DIRECT_ENHANCED = 3,
+    I61_CTL_SBO_ENHANCED = 4
+} i61_ctl_model;
+
+/* LastApplError.Error */
+typedef enum i61_ctl_error {
+    I61_CTL_ERROR_NONE = 0,
+    I61_CTL_ERROR_UNKNOWN = 1,
+    I61_CTL_ERROR_TIMEOUT_TEST_NOT_OK = 2,
+    I61_CTL_ERROR_OPERATOR_TEST_NOT_OK = 3
+} i61_ctl_error;
+
+/* origin.orCat */
+typedef enum i61_or_cat {
+    I61_OR_CAT_NOT_SUPPORTED = 0, I61_OR_CAT_BAY_CONTROL = 1, I61_OR_CAT_STATION_CONTROL = 2,
+    I61_OR_CAT_REMOTE_CONTROL = 3, I61_OR_CAT_AUTOMATIC_BAY = 4,
+    I61_OR_CAT_AUTOMATIC_STATION = 5, I61_OR_CAT_AUTOMATIC_REMOTE = 6,
+    I61_OR_CAT_MAINTENANCE = 7, I61_OR_CAT_PROCESS = 8
+} i61_or_cat;
+
+/* LastApplError.AddCause (values as libiec61850 1.6 exposes them). */
+typedef enum i61_add_cause {
+    I61_ADD_CAUSE_UNKNOWN = 0, I61_ADD_CAUSE_NOT_SUPPORTED = 1,
+    I61_ADD_CAUSE_BLOCKED_BY_SWITCHING_HIERARCHY = 2, I61_ADD_CAUSE_SELECT_FAILED = 3,
+    I61_ADD_CAUSE_INVALID_POSITION = 4, I61_ADD_CAUSE_POSITION_REACHED = 5,
+    I61_ADD_CAUSE_PARAMETER_CHANGE_IN_EXECUTION = 6, I61_ADD_CAUSE_STEP_LIMIT = 7,
+    I61_ADD_CAUSE_BLOCKED_BY_MODE = 8, I61_ADD_CAUSE_BLOCKED_BY_PROCESS = 9,
+    I61_ADD_CAUSE_BLOCKED_BY_INTERLOCKING = 10, I61_ADD_CAUSE_BLOCKED_BY_SYNCHROCHECK = 11,
+    I61_ADD_CAUSE_COMMAND_ALREADY_IN_EXECUTION = 12, I61_ADD_CAUSE_BLOCKED_BY_HEALTH = 13,
+    I61_ADD_CAUSE_1_OF_N_CONTROL = 14, I61_ADD_CAUSE_ABORTION_BY_CANCEL = 15,
+    I61_ADD_CAUSE_TIME_LIMIT_OVER = 16, I61_ADD_CAUSE_ABORTION_BY_TRIP = 17,
+    I61_ADD_CAUSE_OBJECT_NOT_SELECTED = 18, I61_ADD_CAUSE_OBJECT_ALREADY_SELECTED = 19,
+    I61_ADD_CAUSE_NO_ACCESS_AUTHORITY = 20, I61_ADD_CAUSE_ENDED_WITH_OVERSHOOT = 21,
+    I61_ADD_CAUSE_ABORTION_DUE_TO_DEVIATION = 22,
+    I61_ADD_CAUSE_ABORTION_BY_COMMUNICATION_LOSS = 23, I61_ADD_CAUSE_BLOCKED_BY_COMMAND = 24,
+    I61_ADD_CAUSE_NONE = 25, I61_ADD_CAUSE_INCONSISTENT_PARAMETERS = 26,
+    I61_ADD_CAUSE_LOCKED_BY_OTHER_CLIENT = 27
+} i61_add_cause;
+
+/* A LastApplError as received (or, for a CommandTermination+, the
+ * "no error" record described at i61_control_last_appl_error). */
+typedef struct i61_last_appl_error {
+    char control_object[130];   /* CntrlObj, e.g. "IED1LD1/GGIO1$CO$SPCSO2$Oper" */
+    int error;                  /* i61_ctl_error */
+    int or_cat;                 /* i61_or_cat */
+    uint8_t or_ident[64];
+    size_t or_ident_len;
+    int ctl_num;
+    int add_cause;              /* i61_add_cause (other values passed through) */
+} i61_last_appl_error;
+
+/* Client-side control object. Not thread safe: one thread at a time per
+ * object (the I/O thread updates its LastApplError under its own lock). It
+ * keeps no reference on the client: free it before the client. */
+typedef struct i61_control i61_control;
+
+/* ref: the controllable data object "LD/LN.DO" (or "LD/LN.DO.SDO"; MMS style
+ * "LD/LN$CO$DO" is accepted too). model: an i61_ctl_model, or -1 to read
+ * ctlModel [CF] from the server. Unless the model is status-only, the type of
+ * LN$CO$DO$Oper is read (GetVariableAccessAttributes) to learn the ctlVal
+ * type and whether operTm and Check are present; when model is given and
+ * that read fails, the object assumes ctlVal of the type of the first value
+ * given, no operTm, Check present. I61_ERR_OBJECT_REFERENCE_INVALID for a bad
+ * reference, I61_ERR_OBJECT_DOES_NOT_EXIST when the server has no ctlModel
+ * (model -1) / no Oper, I61_ERR_UNEXPECTED_VALUE when ctlModel is not 0..4 or
+ * Oper is not a control structure. *out: free with i61_control_free. */
+int i61_client_control_new(i61_client *c, const char *ref, int model, i61_control **out);
+void i61_control_free(i61_control *ctl);
+/* "LD/LN.DO" (borrowed). */
+const char *i61_control_reference(const i61_control *ctl);
+int i61_control_model(const i61_control *ctl);
+/* ctlVal type from the Oper structure (borrowed), NULL when not known. */
+const i61_typespec *i61_control_ctl_val_type(const i61_control *ctl);
+int i61_control_has_oper_tm(const i61_control *ctl);
+int i61_control_has_check(const i61_control *ctl);
+
+/* origin {orCat, orIdent}; or_ident at most 64 octets (else
+ * I61_ERR_INVALID_ARGUMENT). Default: orCat 0, empty orIdent. */
+int i61_control_set_origin(i61_control *ctl, int or_cat, const uint8_t *or_ident, size_t len);
+/* ctlNum of the last command sent (0 before any). */
+int i61_control_ctl_num(const i61_control *ctl);
+/* ctlNum (0..255) of the next control sequence. */
+int i61_control_set_ctl_num(i61_control *ctl, int ctl_num);
+void i61_control_set_test(i61_control *ctl, int on);
+void i61_control_set_interlock_check(i61_control *ctl, int on);
+void i61_control_set_synchro_check(i61_control *ctl, int on);
+void i61_control_use_constant_t(i61_control *ctl, int on);
+
+/* sbo-normal: Read LN$CO$DO$SBO. */
+int i61_control_select(i61_control *ctl);
+/* sbo-enhanced: Write LN$CO$DO$SBOw. */
+int i61_control_select_with_value(i61_control *ctl, const i61_value *ctl_val);
+/* Write LN$CO$DO$Oper. oper_time_ms: time-activated operate at that time
+ * (ms since 1970 UTC) when the Oper structure has operTm (0 = at once);
+ * I61_ERR_INVALID_ARGUMENT when it is not 0 and there is no operTm. */
+int i61_control_operate(i61_control *ctl, const i61_value *ctl_val, uint64_t oper_time_ms);
+/* Write LN$CO$DO$Cancel with the ctlVal of the last select-with-value or
+ * operate (I61_ERR_INVALID_ARGUMENT before any). */
+int i61_control_cancel(i61_control *ctl);
+
+/* The i61_err of the last select/select_with_value/operate/cancel and its
+ * text (borrowed, "" after a success). */
+int i61_control_last_error(const i61_control *ctl);
+const char *i61_control_last_error_text(const i61_control *ctl);
+/* The LastApplError that came with the refusal of the last
+ * select/operate/cancel (same object, same ctlNum, received during that
+ * call): 1 and *out, else 0. */
+int i61_control_op_appl_error(const i61_control *ctl, i61_last_appl_error *out);
+/* The last LastApplError received for this object (any time, also inside a
+ * CommandTermination-): 1 and *out, 0 when none yet. A CommandTermination+
+ * sets it to {error 0, add_cause 0, the Oper's ctlNum and origin}. */
+int i61_control_last_appl_error(const i61_control *ctl, i61_last_appl_error *out);
+
+/* Control events: every CommandTermination (+ or -) the client receives is
+ * queued by the I/O thread in a bounded per-client queue (default 4096
+ * events; beyond that new ones are dropped and counted), whether or not a
+ * control object exists for it. Same waiting rules as
+ * i61_client_next_reports. */
+typedef struct i61_ctl_event i61_ctl_event;
+int i61_client_next_control_events(i61_client *c, uint32_t timeout_ms, i61_ctl_event **out,
+                                   size_t max, size_t *n);
+void i61_client_interrupt_control_events(i61_client *c);
+void i61_client_resume_control_events(i61_client *c);
+void i61_client_set_control_event_queue_size(i61_client *c, uint32_t n);
+uint64_t i61_client_control_events_dropped(const i61_client *c);
+/* Control reports that could not be decoded (dropped, association kept). */
+uint64_t i61_client_control_events_malformed(const i61_client *c);
+
+/* One thread serving both queues: waits up to timeout_ms until a report or
+ * a control event is queued. I61_OK with *ready = I61_READY_* mask (then
+ * take them with timeout 0), I61_ERR_TIMEOUT, or I61_ERR_NOT_CONNECTED when
+ * both queues are empty and either the connection is closed or
+ * i61_client_interrupt_reports was called (interrupt_control_events does
+ * not affect this call). */
+typedef enum i61_ready {
+    I61_READY_REPORTS = 1, I61_READY_CONTROL_EVENTS = 2
+} i61_ready;
+int i61_client_wait_events(i61_client *c, uint32_t timeout_ms, int *ready);
+
+void i61_ctl_event_free(i61_ctl_event *e);
+/* The control object "LD/LN.DO" (from the Oper's MMS name, borrowed). */
+const char *i61_ctl_event_reference(const i61_ctl_event *e);
+/* 1 for CommandTermination+, 0 for CommandTermination-. */
+int i61_ctl_event_success(const i61_ctl_event *e);
+/* The Oper structure the server sent back, and its ctlVal (borrowed). */
+const i61_value *i61_ctl_event_oper(const i61_ctl_event *e);
+const i61_value *i61_ctl_event_ctl_val(const i61_ctl_event *e);
+/* ctlNum of the Oper structure (-1 if it has none). */
+int i61_ctl_event_ctl_num(const i61_ctl_event *e);
+/* AddCause of the LastApplError (0 for a CommandTermination+). */
+int i61_ctl_event_add_cause(const i61_ctl_event *e);
+/* The LastApplError of a CommandTermination-: 1 and *out; 0 for a +. */
+int i61_ctl_event_last_appl_error(const i61_ctl_event *e, i61_last_appl_error *out);
+/* --------------------------------------------------------- end control */
+
 /* Library version string. */
 const char *i61_version(void);
 

@@ -142,7 +142,7 @@ static void q_push(i61_rptq *q, struct i61_report *r)
             q->head = r;
         q->tail = r;
         q->count++;
-        pthread_cond_signal(&q->cv);
+        pthread_cond_broadcast(&q->cv);    /* next_reports and wait_events waiters */
     }
     pthread_mutex_unlock(&q->mu);
     if (full)
@@ -222,6 +222,60 @@ int i61_client_next_reports(i61_client *c, uint32_t timeout_ms, i61_report **out
     }
     pthread_mutex_unlock(&q->mu);
     *n = k;
+    return rc;
+}
+
+void i61_client_reports_kick(i61_client *c)
+{
+    i61_rptq *q = c->reports;
+    pthread_mutex_lock(&q->mu);
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Lock order: the report queue's mutex, then (inside
+ * i61_client_controls_pending) the control queue's; a control event is
+ * queued under the control mutex alone and then kicks this one, so a waiter
+ * that found both queues empty is always woken. */
+int i61_client_wait_events(i61_client *c, uint32_t timeout_ms, int *ready)
+{
+    if (ready)
+        *ready = 0;
+    if (!c || !ready)
+        return I61_ERR_INVALID_ARGUMENT;
+    i61_rptq *q = c->reports;
+    struct timespec until;
+    bool have_deadline = false;
+    int rc = I61_OK, mask = 0;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        mask = (q->count ? I61_READY_REPORTS : 0) |
+               (i61_client_controls_pending(c) ? I61_READY_CONTROL_EVENTS : 0);
+        if (mask)
+            break;
+        if (q->interrupted || i61_assoc_state(c->assoc) == I61_STATE_CLOSED) {
+            rc = I61_ERR_NOT_CONNECTED;
+            break;
+        }
+        if (timeout_ms == 0) {
+            rc = I61_ERR_TIMEOUT;
+            break;
+        }
+        if (!have_deadline) {
+            deadline_after(&until, timeout_ms);
+            have_deadline = true;
+        }
+        if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT) {
+            mask = (q->count ? I61_READY_REPORTS : 0) |
+                   (i61_client_controls_pending(c) ? I61_READY_CONTROL_EVENTS : 0);
+            if (!mask)
+                rc = q->interrupted || i61_assoc_state(c->assoc) == I61_STATE_CLOSED
+                         ? I61_ERR_NOT_CONNECTED : I61_ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    *ready = mask;
     return rc;
 }
 
@@ -425,13 +479,11 @@ static void seg_handle(i61_rptq *q, i61_rpt *d, size_t pdu_len, struct i61_repor
     }
 }
 
-/* Other unconfirmed PDUs: CommandTermination and LastApplError (issue 5) will
- * be handled here; for now they are ignored. */
+/* Other unconfirmed PDUs: CommandTermination and LastApplError go to the
+ * control side (acsi_control.c); anything else is ignored there. */
 static void on_other_unconfirmed(i61_client *c, const uint8_t *pdu, size_t len)
 {
-    (void)c;
-    (void)pdu;
-    (void)len;
+    i61_client_controls_on_unconfirmed(c, pdu, len);
 }
 
 void i61_client_on_unconfirmed(void *userdata, const uint8_t *pdu, size_t len)

@@ -120,6 +120,7 @@ static void client_on_state(void *userdata, int state)
 {
     i61_client *c = userdata;
     i61_client_reports_on_state(c, state);
+    i61_client_controls_on_state(c, state);
     pthread_mutex_lock(&c->lock);
     i61_state_handler h = c->user_state;
     void *ud = c->user_state_ud;
@@ -143,8 +144,15 @@ i61_client *i61_client_new(void)
         free(c);
         return NULL;
     }
+    if (i61_client_controls_init(c) != I61_OK) {
+        i61_client_reports_free(c);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
     c->assoc = i61_assoc_new();
     if (!c->assoc) {
+        i61_client_controls_free(c);
         i61_client_reports_free(c);
         pthread_mutex_destroy(&c->lock);
         free(c);
@@ -165,6 +173,7 @@ void i61_client_free(i61_client *c)
         return;
     i61_assoc_free(c->assoc);   /* aborts a live connection; no handler runs after this */
     i61_client_reports_free(c);
+    i61_client_controls_free(c);
     pthread_mutex_destroy(&c->lock);
     err_forget(c);
     free(c);

@@ -30,6 +30,7 @@ struct i61_client {
     i61_state_handler user_state; /* the application's state handler (under lock) */
     void *user_state_ud;
     struct i61_rptq *reports;     /* received reports (acsi_report.c), owned */
+    struct i61_ctlq *controls;    /* control objects and control events (acsi_control.c), owned */
 };
 
 /* Received reports (acsi_report.c). init creates c->reports; it is called by
@@ -40,6 +41,21 @@ void i61_client_reports_free(i61_client *c);
 /* Association handlers (I/O thread): every unconfirmed PDU, every state change. */
 void i61_client_on_unconfirmed(void *userdata, const uint8_t *pdu, size_t len);
 void i61_client_reports_on_state(i61_client *c, int state);
+
+/* Control objects and CommandTermination events (acsi_control.c): created by
+ * i61_client_new and freed by i61_client_free like the reports (control
+ * objects still alive then are detached: their calls fail with
+ * I61_ERR_NOT_CONNECTED). on_unconfirmed gets every unconfirmed PDU that is
+ * not an "RPT" report (I/O thread). */
+int i61_client_controls_init(i61_client *c);
+void i61_client_controls_free(i61_client *c);
+void i61_client_controls_on_unconfirmed(i61_client *c, const uint8_t *pdu, size_t len);
+void i61_client_controls_on_state(i61_client *c, int state);
+/* Control events waiting (acsi_control.c), and a wake-up of
+ * i61_client_wait_events after one was queued (acsi_report.c). Neither is
+ * called with the other queue's lock held. */
+size_t i61_client_controls_pending(i61_client *c);
+void i61_client_reports_kick(i61_client *c);
 
 /* Settings snapshot (under the lock). */
 uint32_t i61_client_request_timeout(i61_client *c);
