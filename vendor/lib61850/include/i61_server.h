@@ -274,8 +274,28 @@ typedef enum i61_server_event_kind {
     I61_SEV_CONNECTED = 1,      /* ref = peer "address:port" */
     I61_SEV_DISCONNECTED = 2,   /* ref = peer */
     I61_SEV_WRITE = 3,          /* token, ref, fc, value, userdata */
-    I61_SEV_READ = 4            /* token, ref, fc, userdata */
+    I61_SEV_READ = 4,           /* token, ref, fc, userdata */
+    I61_SEV_CONTROL_CHECK = 5,  /* token, ref (the DO), fc CO, value, ctl, userdata */
+    I61_SEV_CONTROL_WAIT = 6,   /* same fields */
+    I61_SEV_CONTROL_OPERATE = 7 /* same fields */
 } i61_server_event_kind;
+
+/* Parameters of a control command (control events, see "control" below). */
+typedef struct i61_control_action {
+    int ctl_model;              /* 0..4 (status-only ... sbo-with-enhanced-security) */
+    int ctl_num;                /* ctlNum 0..255 */
+    int or_cat;                 /* origin.orCat 0..8 (other values as received) */
+    uint32_t or_ident_len;      /* octets of or_ident used (at most 64) */
+    uint8_t or_ident[64];       /* origin.orIdent */
+    uint8_t t[8];               /* T: UtcTime octets as received */
+    int has_oper_tm;            /* the command carries operTm (time-activated) */
+    uint8_t oper_tm[8];         /* operTm: UtcTime octets */
+    int test;                   /* Test */
+    int interlock_check;        /* Check bit 1 */
+    int synchro_check;          /* Check bit 0 */
+    int is_select;              /* CHECK of a select (SBO read, SBOw write) */
+    char peer[64];              /* the client's "address:port" */
+} i61_control_action;
 
 typedef struct i61_server_event {
     int kind;
@@ -283,8 +303,11 @@ typedef struct i61_server_event {
     uint64_t token;
     int fc;
     void *userdata;             /* given when the hook was registered */
-    i61_value *value;           /* WRITE: the value being written (owned by the event) */
-    char ref[132];
+    i61_value *value;           /* WRITE: the value being written; CONTROL_*: ctlVal
+                                   (NULL for the CHECK of an sbo-normal select);
+                                   owned by the event */
+    char ref[132];              /* CONTROL_*: the DO "LD/LN.DO" */
+    i61_control_action ctl;     /* CONTROL_* events only (zero otherwise) */
 } i61_server_event;
 
 /* Queued hooks (same coverage rules as the C hooks). on: 1 sets, 0 removes.
@@ -308,6 +331,86 @@ void i61_server_event_free(i61_server_event *e);
 void i61_server_interrupt_events(i61_server *s);
 /* Events refused or dropped because the queue was full. */
 uint64_t i61_server_events_dropped(i61_server *s);
+
+/* ----------------------------------------------------------------- control
+ *
+ * Controllable data objects (IEC 61850-7-2 control model, IEC 61850-8-1
+ * mapping, PROTOCOL.md section 12). A DO is controllable when it has a CO
+ * structure "Oper" (ctlVal, [operTm], origin, ctlNum, T, Test, Check); its
+ * model comes from its CF attributes ctlModel (0 status-only, 1 direct-normal,
+ * 2 sbo-normal, 3 direct-enhanced, 4 sbo-enhanced; 1 when absent), sboTimeout
+ * (ms; 30000 when absent or 0) and sboClass (0 operate-once, 1 operate-many;
+ * 0 when absent), read when a command starts (so the application may change
+ * them in the model), unless i61_model_set_control declared them. The MMS
+ * side: Write Oper (operate), Read SBO (sbo-normal select: the value is
+ * "LD/LN$CO$DO$SBO", or "" when refused), Write SBOw (sbo-enhanced select),
+ * Write Cancel. A refused Write is a LastApplError InformationReport (with the
+ * AddCause) followed by the negative Write response (object-access-denied,
+ * or temporarily-unavailable when the object is busy or selected by another
+ * association), in every control model. Enhanced models send
+ * CommandTermination+ after a successful operate and CommandTermination-
+ * (with LastApplError) when it fails after the positive response. A
+ * status-only object refuses every command (object-access-denied, no
+ * LastApplError; nothing changes). srv_control.h lists every answer.
+ *
+ * Stages of a command, each answered by a handler or accepted at once:
+ *   CHECK    static tests (interlocking ...): at select (is_select = 1) and at
+ *            operate, before the Write/Read response;
+ *   WAIT     dynamic tests (synchrocheck ...): at operate, after CHECK
+ *            (enhanced models: after the positive Write response, a refusal
+ *            is a CommandTermination-);
+ *   OPERATE  the execution. Normal models answer the Write after it;
+ *            enhanced models send CommandTermination+/- after it.
+ * A time-activated operate (operTm in the future) is answered after CHECK and
+ * executed (WAIT, OPERATE) at operTm. Cancel ends a selection or a
+ * time-activated operate still waiting.
+ * On success the server stores in the model (when the DO has them): stVal [ST]
+ * := ctlVal (a BOOLEAN ctlVal becomes Dbpos on 10 / off 01 for a 2-bit stVal;
+ * for an APC mxVal [MX] := ctlVal) with t of the same FC := now, unless in
+ * test mode or auto_update is off; ctlNum and origin [ST] := the command's
+ * (also at a select); stSeld [ST] follows the selection.
+ *
+ * Handlers go through the event queue: a stage with a handler queues an
+ * I61_SEV_CONTROL_CHECK / _WAIT / _OPERATE event (token, ref = the DO,
+ * value = ctlVal, ctl = the command's parameters) and the command waits for
+ * i61_server_complete_control from any thread (the association keeps serving
+ * other requests). A handler that does not answer within the hook timeout
+ * (i61_server_set_hook_timeout) refuses with AddCause 16 time-limit-over.
+ */
+typedef enum i61_control_stage {
+    I61_CONTROL_STAGE_CHECK = 1,
+    I61_CONTROL_STAGE_WAIT = 2,
+    I61_CONTROL_STAGE_OPERATE = 4
+} i61_control_stage;
+
+/* Declares (or re-declares) DO `do_ref` ("LD/LN.DO") controllable with this
+ * model (0..4), sboTimeout (ms, 0 = 30000) and sboClass (0 operate-once,
+ * 1 operate-many); also writes ctlModel/sboTimeout/sboClass [CF] when the DO
+ * has them. The DO must have CO Oper unless ctl_model is 0.
+ * I61_ERR_OBJECT_DOES_NOT_EXIST, I61_ERR_OBJECT_REFERENCE_INVALID,
+ * I61_ERR_INVALID_ARGUMENT (model out of range, no Oper). */
+int i61_model_set_control(i61_model *m, const char *do_ref, int ctl_model,
+                          uint32_t sbo_timeout_ms, int sbo_class);
+
+/* Queued handlers of a controllable DO: stages = mask of
+ * I61_CONTROL_STAGE_* whose events are queued (0 removes them all; stages not
+ * in the mask accept at once). auto_update: on a successful operate (not in
+ * test mode) also store stVal := ctlVal (with no OPERATE handler it is always
+ * done). userdata comes back in the events. I61_ERR_OBJECT_DOES_NOT_EXIST
+ * when the DO is not controllable (no CO Oper). */
+int i61_server_set_control_handler(i61_server *s, const char *do_ref, uint32_t stages,
+                                   int auto_update, void *userdata);
+
+/* Answers a control event: add_cause -1 (I61_HOOK_ACCEPT) accepts, 0..255
+ * refuses with that AddCause (IEC 61850-7-2: 10 blocked-by-interlocking,
+ * 11 blocked-by-synchrocheck, ...). Same return codes as
+ * i61_server_complete_write. */
+int i61_server_complete_control(i61_server *s, uint64_t token, int add_cause);
+
+/* The control model the server applies to a DO now (0..4), or -1 when the DO
+ * is not controllable or the reference unknown. */
+int i61_server_control_model(i61_server *s, const char *do_ref);
+/* ------------------------------------------------------------- end control */
 
 /* Reports sent by the server (report PDUs, segments counted once each) and
  * BRCB entries dropped because a buffer was full. */

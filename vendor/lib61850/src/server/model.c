@@ -9,6 +9,7 @@
 #include "../mms/value_internal.h"
 #include "srv_nvl.h"                      /* i61_nvl_store_free */
 #include "srv_rcb.h"                      /* i61_rcb_set_free, i61_rcb_sync */
+#include "srv_control.h"                  /* i61_ctl_set_free */
 
 #define ALL_FC_MASK ((1u << I61_MODEL_FC_COUNT) - 1u)
 
@@ -211,6 +212,7 @@ void i61_model_free(i61_model *m)
     i61_model_free_index(m);
     i61_rcb_set_free(m);                        /* report control blocks (srv_rcb.c) */
     i61_nvl_store_free(m->nvls);                /* data sets (srv_nvl.c) */
+    i61_ctl_set_free(m);                        /* control state (srv_control.c) */
     i61_node_free_tree(&m->root);
     free(m->root.kids);
     free(m->ied_name);

@@ -57,6 +57,8 @@ struct i61_mnode {
     uint8_t rcb_attr;       /* component of an RCB: its i61_rcb_attr + 1, else 0 */
     struct i61_srv_rcb *rcb;        /* the RCB node (a DO under the LN): its RCB */
     struct i61_rcb_watch *watch;    /* data set members bound to this node */
+    /* control (srv_control.h) */
+    struct i61_srv_ctl *ctl;        /* a controllable DO: its control state */
 };
 
 #define I61_MNODE_TRG_SET 0x80
@@ -96,6 +98,9 @@ struct i61_model {
     struct i61_rcb_set *rcbs;
     /* data sets: named variable lists (srv_nvl.h), guarded by the lock */
     struct i61_nvl_store *nvls;
+    /* controllable DOs (srv_control.c), guarded by the lock */
+    struct i61_srv_ctl *ctls;
+    uint64_t ctl_serial;    /* last control token handed out */
 };
 
 /* Detaches node n (an LN or below) from its parent and frees its subtree

@@ -14,6 +14,7 @@
 
 #include "server_internal.h"
 #include "srv_rcb.h"
+#include "srv_control.h"
 #include "../net/loop.h"
 #include "../net/sock.h"
 
@@ -59,6 +60,8 @@ typedef struct i61_srv_net {
     uint64_t sweep_at;          /* deadline the sweep timer is armed for, 0 = none */
     i61_timer *rcb_timer;       /* reporting deadlines: BufTm, IntgPd (srv_rcb.c) */
     uint64_t rcb_at;            /* deadline it is armed for, 0 = none */
+    i61_timer *ctl_timer;       /* control deadlines: handlers, operTm, sboTimeout */
+    uint64_t ctl_at;            /* deadline it is armed for, 0 = none */
 } i61_srv_net;
 
 static i61_srv_net *i61_net(i61_server *s)
@@ -70,6 +73,7 @@ static i61_srv_net *i61_net(i61_server *s)
 
 static void i61_srv_wake(i61_server *s);
 static void i61_srv_arm_sweep(i61_server *s, uint64_t deadline);
+static void i61_srv_arm_ctl(i61_server *s, uint64_t deadline);
 
 i61_server *i61_server_new(i61_model *model)
 {
@@ -110,6 +114,7 @@ i61_server *i61_server_new(i61_model *model)
      * (both are no-ops while the server is not running). */
     s->wake = i61_srv_wake;
     s->arm_sweep = i61_srv_arm_sweep;
+    s->arm_ctl = i61_srv_arm_ctl;
     snprintf(s->vendor, sizeof s->vendor, "lib61850");
     snprintf(s->model_name, sizeof s->model_name, "lib61850 server");
     snprintf(s->revision, sizeof s->revision, "%s", i61_version());
@@ -303,10 +308,13 @@ int i61_server_set_queued_read_hook(i61_server *s, const char *ref, int fc, int 
 
 /* ----------------------------------------------------------- event queue */
 
-bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
-                        void *userdata, i61_value *value, const char *ref)
+static bool i61_srv_push(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
+                         void *userdata, i61_value *value, const char *ref,
+                         const i61_control_action *action)
 {
     struct i61_sev *e = calloc(1, sizeof *e);
+    if (e && action)
+        e->ev.ctl = *action;
     pthread_mutex_lock(&s->ev_mu);
     bool ok = e && s->ev_count < s->ev_max;
     if (ok) {
@@ -333,6 +341,19 @@ bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t toke
         i61_value_free(value);
     }
     return ok;
+}
+
+bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
+                        void *userdata, i61_value *value, const char *ref)
+{
+    return i61_srv_push(s, kind, conn_id, token, fc, userdata, value, ref, NULL);
+}
+
+bool i61_srv_push_control_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token,
+                                void *userdata, i61_value *value, const char *ref,
+                                const i61_control_action *action)
+{
+    return i61_srv_push(s, kind, conn_id, token, I61_FC_CO, userdata, value, ref, action);
 }
 
 void i61_server_set_queue_connection_events(i61_server *s, int on)
@@ -803,12 +824,54 @@ static void i61_srv_run_reports(i61_server *s)
     i61_timer_start(n->rcb_timer, next > now ? (uint32_t)(next - now) : 0, 0);
 }
 
+/* Runs the control engine and keeps its timer on the next deadline. */
+static void i61_srv_run_controls(i61_server *s)
+{
+    i61_srv_net *n = i61_net(s);
+    uint64_t next = i61_srv_ctl_run(s, i61_mono_ms());
+    if (!n->ctl_timer)
+        return;
+    if (!next) {
+        if (n->ctl_at) {
+            i61_timer_stop(n->ctl_timer);
+            n->ctl_at = 0;
+        }
+        return;
+    }
+    if (n->ctl_at == next)
+        return;
+    uint64_t now = i61_mono_ms();
+    n->ctl_at = next;
+    i61_timer_start(n->ctl_timer, next > now ? (uint32_t)(next - now) : 0, 0);
+}
+
 static void i61_srv_wake_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_run_ready(s);
+    i61_srv_run_controls(s);
     i61_srv_run_reports(s);
     i61_srv_after_ready(s);
+}
+
+static void i61_srv_ctl_timer_cb(void *ud)
+{
+    i61_server *s = ud;
+    i61_net(s)->ctl_at = 0;
+    i61_srv_run_controls(s);
+    i61_srv_run_reports(s);
+    i61_srv_after_ready(s);
+}
+
+/* Called (I/O thread) when the control engine has a new deadline. */
+static void i61_srv_arm_ctl(i61_server *s, uint64_t deadline)
+{
+    i61_srv_net *n = i61_net(s);
+    if (!n->ctl_timer || (n->ctl_at && n->ctl_at <= deadline))
+        return;
+    uint64_t now = i61_mono_ms();
+    n->ctl_at = deadline;
+    i61_timer_start(n->ctl_timer, deadline > now ? (uint32_t)(deadline - now) : 0, 0);
 }
 
 static void i61_srv_rcb_timer_cb(void *ud)
@@ -874,6 +937,11 @@ static void i61_srv_shutdown_task(void *arg)
         n->rcb_timer = NULL;
     }
     n->rcb_at = 0;
+    if (n->ctl_timer) {
+        i61_timer_free(n->ctl_timer);
+        n->ctl_timer = NULL;
+    }
+    n->ctl_at = 0;
     if (n->accept_timer) {
         i61_timer_free(n->accept_timer);
         n->accept_timer = NULL;
@@ -887,7 +955,7 @@ static void i61_srv_listen_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_net *n = i61_net(s);
-    n->lio = n->sweep && n->accept_timer && n->rcb_timer
+    n->lio = n->sweep && n->accept_timer && n->rcb_timer && n->ctl_timer
                  ? i61_io_add(n->loop, n->lfd, I61_IO_READ, i61_srv_accept, s)
                  : NULL;
 }
@@ -944,6 +1012,8 @@ int i61_server_start(i61_server *s, const char *host, int port)
     n->accept_paused = false;
     n->rcb_timer = i61_timer_new(l, i61_srv_rcb_timer_cb, s);
     n->rcb_at = 0;
+    n->ctl_timer = i61_timer_new(l, i61_srv_ctl_timer_cb, s);
+    n->ctl_at = 0;
     pthread_mutex_lock(&s->mu);
     n->running = true;
     n->starting = false;

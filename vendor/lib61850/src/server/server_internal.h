@@ -143,6 +143,7 @@ struct i61_server {
     i61_sreq *ready;
     void (*wake)(i61_server *s);   /* ask the I/O thread to run i61_srv_run_ready */
     void (*arm_sweep)(i61_server *s, uint64_t deadline_ms);  /* I/O thread: hook timeouts */
+    void (*arm_ctl)(i61_server *s, uint64_t deadline_ms);    /* I/O thread: control deadlines */
 
     /* event queue (i61_server_next_event) */
     pthread_mutex_t ev_mu;
@@ -197,6 +198,11 @@ int i61_srv_complete(i61_server *s, uint64_t token, int result, bool is_write);
  * Takes ownership of value in every case. */
 bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
                         void *userdata, i61_value *value, const char *ref);
+/* The same for a control event (srv_control.c): a copy of *action goes
+ * into the event. */
+bool i61_srv_push_control_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token,
+                                void *userdata, i61_value *value, const char *ref,
+                                const i61_control_action *action);
 /* Frees every deferred request (server stopped: tokens become unknown). */
 void i61_srv_free_all_reqs(i61_server *s);
 

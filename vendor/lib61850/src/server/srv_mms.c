@@ -7,6 +7,7 @@
 #include "server_internal.h"
 #include "srv_nvl.h"
 #include "srv_rcb.h"
+#include "srv_control.h"
 #include "../mms/initiate.h"
 #include "../mms/mms_data.h"
 #include "../net/loop.h"
@@ -557,6 +558,7 @@ uint64_t i61_srv_sweep_timeouts(i61_server *s, uint64_t now_ms)
 void i61_srv_conn_gone(i61_server *s, i61_sconn *c)
 {
     i61_srv_rcb_conn_gone(s, c);                   /* its RCBs (before its data sets) */
+    i61_srv_ctl_conn_gone(s, c);                   /* its selections and commands */
     i61_nvl_drop_conn(s->model, c->id);            /* its aa-specific data sets */
     pthread_mutex_lock(&s->mu);
     i61_sreq **pp = &s->reqs;
@@ -716,6 +718,16 @@ static void i61_srv_read(i61_sconn *c, const i61_mms_request *rq)
     for (size_t i = 0; i < n; i++)
         i61_srv_resolve(m, &spec.vars[i], &el[i]);
 
+    if (n == 1 && !swr && !spec.is_nvl && el[0].dae < 0 && !spec.vars[0].has_index &&
+        !spec.vars[0].component[0] && i61_srv_ctl_is_target(el[0].node, el[0].fc, false)) {
+        /* Read of SBO: a select (sbo-normal), answered by the control engine */
+        i61_srv_ctl_read_sbo(c, rq->invoke_id, el[0].node);
+        i61_model_unlock(m);
+        free(el);
+        i61_mms_access_spec_clear(&spec);
+        return;
+    }
+
     i61_slot_vec sv = {NULL, 0, 0, 0, false, false};
     if (m->nhooks > 0) {
         for (size_t i = 0; i < n; i++) {
@@ -863,6 +875,20 @@ static void i61_srv_write(i61_sconn *c, const i61_mms_request *rq)
     }
     i61_model_lock(m);
     int prc = i61_model_prepare(m);
+    if (prc == I61_OK && n == 1 && !spec.is_nvl) {
+        i61_srv_resolve(m, &spec.vars[0], &el[0]);
+        if (el[0].dae < 0 && !spec.vars[0].has_index && !spec.vars[0].component[0] &&
+            i61_srv_ctl_is_target(el[0].node, el[0].fc, true)) {
+            /* Oper / SBOw / Cancel: answered by the control engine */
+            i61_srv_ctl_write(c, rq->invoke_id, el[0].node, values[0]);
+            i61_model_unlock(m);
+            free(el);
+            free(dae);
+            i61_mms_values_free(values, nv);
+            i61_mms_access_spec_clear(&spec);
+            return;
+        }
+    }
     i61_slot_vec sv = {NULL, 0, 0, 0, true, false};
     for (size_t i = 0; i < n && prc == I61_OK; i++) {
         i61_srv_resolve(m, &spec.vars[i], &el[i]);
