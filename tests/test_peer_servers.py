@@ -110,7 +110,7 @@ def test_simple_io_model_covers_every_basic_type(simple_io_model: SclModel) -> N
     assert m.logical_nodes("TESTGenericIO") == ["LLN0", "LPHD1", "GGIO1"]
     assert m.data_objects("TESTGenericIO", "GGIO1") == [
         "Beh", "Ind1", "Ind2", "Ind3", "Ind4", "AnIn1", "AnIn2", "AnIn3", "AnIn4",
-        "SPCSO1", "IntSet1", "SetPt1",
+        "SPCSO1", "SPCSO2", "SPCSO3", "SPCSO4", "SPCSO5", "ISCSO1", "AnOut1", "IntSet1", "SetPt1",
     ]
     assert m.data_objects("TESTGenericIO", "LLN0") == ["Mod", "Beh", "Health", "NamPlt"]
     leaves = {(lf.ref, lf.fc): lf for lf in m.leaves()}
@@ -118,7 +118,7 @@ def test_simple_io_model_covers_every_basic_type(simple_io_model: SclModel) -> N
     assert (an.btype, an.value, an.mms_name, an.under_struct) == ("FLOAT32", 12.5, "GGIO1$MX$AnIn1$mag$f", True)
     assert leaves[("TESTGenericIO/GGIO1.IntSet1.setVal", "SP")].value == 42
     assert leaves[("TESTGenericIO/GGIO1.SetPt1.setMag.f", "SP")].value == 7.75
-    assert leaves[("TESTGenericIO/GGIO1.SPCSO1.ctlModel", "CF")].value == 1
+    assert [leaves[(f"TESTGenericIO/GGIO1.SPCSO{i}.ctlModel", "CF")].value for i in range(1, 6)] == [1, 2, 3, 4, 0]
     assert leaves[("TESTGenericIO/LLN0.NamPlt.vendor", "DC")].value == "py61850"
     for fc in TYPED_FCS:
         typed = [lf for lf in m.leaves() if lf.ref.startswith(f"TESTLD0/GGIO2.Typ{fc}.")]

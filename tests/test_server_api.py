@@ -254,7 +254,9 @@ def test_device_model_matches_scl(conn, model):
 
 
 def test_read_every_leaf_gives_the_scl_value(conn, model):
-    leaves = model.leaves()
+    # (reading an sbo-normal object's SBO is the Select service: it answers the object
+    # reference, not the SCL value; test_control_* cover it)
+    leaves = [lf for lf in model.leaves() if not (lf.fc == "CO" and lf.ref.endswith(".SBO"))]
     assert len(leaves) > 100
     for leaf in leaves:
         v = conn.read_value(leaf.ref, leaf.fc)
