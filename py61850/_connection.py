@@ -8,8 +8,10 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
 from . import _ffi
+from ._control import ControlObject, LastApplError, _ControlRouter, free_controls
 from ._enums import (
     ACSIClass,
+    ControlModel,
     FunctionalConstraint,
     IedClientError,
     IedConnectionState,
@@ -249,7 +251,9 @@ class _ClientHandle:
         self.lock = threading.Lock()
         self.active = 0
         self.dispatcher = _Dispatcher()
-        self.reports = _ReportPump(self)
+        self.reports = _ReportPump(self)  # reports and CommandTerminations
+        #: live _ControlHandle objects: freed before the client
+        self.controls: set = set()
         self.last_state = int(IedConnectionState.CLOSED)
         self.connected_once = False  # connect() succeeded since the last connect attempt
         self.user_closing = False  # close/abort/release was called since
@@ -293,6 +297,7 @@ class _ClientHandle:
                     return
                 busy = self.active > 0
                 if not busy:
+                    free_controls(self)  # control objects go before their client
                     self.ptr = None
             self.lib.i61_client_set_state_handler(ptr, self.ffi.NULL, self.ffi.NULL)
             self.dispatcher.stop()
@@ -359,6 +364,7 @@ class IedConnection:
         self._closed_cb: Optional[Callable[["IedConnection"], None]] = None
         self._report_router = _ReportRouter()
         self._report_error_hook: Optional[Callable[[BaseException, Report], None]] = None
+        self._control_router = _ControlRouter()
         self._h = _ClientHandle(ffi, lib)
         self._h.dispatcher.conn_ref = weakref.ref(self)
         self._h.reports.conn_ref = weakref.ref(self)
@@ -397,11 +403,16 @@ class IedConnection:
     def _fail(self, c: Any, err: int, op: str, ref: Optional[str] = None, fc: Optional[FunctionalConstraint] = None) -> IedConnectionException:
         """Build the exception for a failed C call (call right after it, same thread)."""
         ffi, lib = self._ffi, self._lib
-        cause = ffi.string(lib.i61_err_str(err)).decode("utf-8", errors="replace")
         text = ""
         p = lib.i61_client_last_error_text(c)
         if p != ffi.NULL:
             text = ffi.string(p).decode("utf-8", errors="replace").strip()
+        return self._fail_code(err, text, op, ref, fc)
+
+    def _fail_code(self, err: int, text: str, op: str, ref: Optional[str] = None,
+                   fc: Optional[FunctionalConstraint] = None) -> IedConnectionException:
+        """Build the exception for error ``err`` with the C side's ``text``."""
+        cause = self._ffi.string(self._lib.i61_err_str(err)).decode("utf-8", errors="replace")
         if cause not in text:  # empty, or left over from an earlier failure
             text = cause
         code = err
@@ -467,7 +478,7 @@ class IedConnection:
                 n = int(self._lib.i61_client_max_outstanding(c))
                 h.slots = threading.BoundedSemaphore(n) if n > 0 else None
                 h.reports.resume()
-                if self._report_router.active():
+                if self._report_router.active() or self._control_router.targets_all():
                     h.reports.ensure_running()
             else:
                 if err != IedClientError.ALREADY_CONNECTED:
@@ -1404,6 +1415,60 @@ class IedConnection:
             self._lib.i61_client_set_report_queue_size(c, n)
         finally:
             self._leave()
+
+    # ------------------------------------------------------------------ control
+    # (ControlObject, LastApplError, CommandTermination and the termination
+    # dispatcher live in _control.py)
+
+    def create_control_object(
+        self, object_reference: Reference, model: Optional[Union[ControlModel, int]] = None
+    ) -> ControlObject:
+        """A :class:`~py61850.client.ControlObject` for a controllable data object.
+
+        Unless ``model`` is given, reads ``ctlModel`` [CF]; unless the object is
+        status-only, reads the type of its ``Oper`` structure (the ctlVal type,
+        and whether it has ``operTm`` and ``Check``). Nothing else is sent.
+
+        :param object_reference: the data object, ``"LD/LN.DO"`` (e.g.
+            ``"TESTGenericIO/GGIO1.SPCSO1"``)
+        :param model: the control model to use instead of reading ``ctlModel``
+        :raises ObjectDoesNotExistError: no such object (or no ``ctlModel`` /
+            ``Oper``: not controllable)
+        :raises UnexpectedValueError: ``ctlModel`` is not 0..4, or ``Oper`` is not
+            a control structure
+        """
+        ffi, lib = self._ffi, self._lib
+        ref_s = _ref_str(object_reference)
+        m = -1
+        if model is not None:
+            try:
+                m = int(ControlModel(int(model)))
+            except ValueError:
+                raise InvalidArgumentError(f"unknown control model {model!r}",
+                                           IedClientError.USER_PROVIDED_INVALID_ARGUMENT, ref_s) from None
+        out = ffi.new("i61_control **")
+        self._call("create_control_object", ref_s, None, lib.i61_client_control_new, _ref_bytes(object_reference),
+                   m, out)
+        if out[0] == ffi.NULL:
+            raise UnexpectedValueError(f"create_control_object {ref_s}: no control object returned",
+                                       IedClientError.UNEXPECTED_VALUE_RECEIVED, ref_s)
+        ctl = ControlObject._create(self, out[0])
+        log.debug("control object %s: %s", ctl.object_reference, ctl.control_model.name)
+        return ctl
+
+    def read_control(self, object_reference: Reference) -> ControlObject:
+        """Same as :meth:`create_control_object` with the model read from the server."""
+        return self.create_control_object(object_reference)
+
+    def get_last_appl_error(self) -> Optional[LastApplError]:
+        """The last LastApplError this connection received with a refused command
+        or a CommandTermination- (of any control object), ``None`` if none."""
+        return self._control_router.last_appl_error
+
+    @property
+    def control_events_dropped(self) -> int:
+        """CommandTerminations lost because their queue was full."""
+        return self._counter(self._lib.i61_client_control_events_dropped)
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -2,7 +2,8 @@
 
 Every value equals the matching constant of lib61850's public header
 ``i61.h`` (``i61_fc``, ``i61_acsi_class``, ``i61_err``, ``i61_conn_state``,
-``i61_type``), so values cross the C boundary unchanged. The reporting flag
+``i61_type``, ``i61_ctl_model``, ``i61_or_cat``, ``i61_add_cause``,
+``i61_ctl_error``), so values cross the C boundary unchanged. The reporting flag
 enums (:class:`ReportTriggerOptions`, :class:`ReportOptions`,
 :class:`ReasonForInclusion`, :class:`RcbElement`) are the masks of
 ``i61_trg_ops``, ``i61_opt_flds``, ``i61_reason`` and ``1 << i61_rcb_attr``:
@@ -14,11 +15,15 @@ from enum import IntEnum, IntFlag
 
 __all__ = [
     "ACSIClass",
+    "AddCause",
+    "ControlError",
+    "ControlModel",
     "DataAccessError",
     "FunctionalConstraint",
     "IedClientError",
     "IedConnectionState",
     "MmsType",
+    "OrCat",
     "RcbElement",
     "ReasonForInclusion",
     "ReportOptions",
@@ -312,3 +317,93 @@ class RcbElement(IntFlag):
     TIME_OF_ENTRY = 1 << 13
     RESV_TMS = 1 << 14
     OWNER = 1 << 15
+
+
+# --------------------------------------------------------------------- control
+
+
+class ControlModel(_NamedIntEnum):
+    """Control model of a controllable data object (``ctlModel``, IEC 61850-7-2)."""
+
+    #: The object cannot be controlled (status information only)
+    STATUS_ONLY = 0
+    #: Operate directly (Write ``Oper``), normal security
+    DIRECT_NORMAL = 1
+    #: Select first (Read ``SBO``), then operate; normal security
+    SBO_NORMAL = 2
+    #: Operate directly; the server reports the end with a CommandTermination
+    DIRECT_ENHANCED = 3
+    #: Select with value (Write ``SBOw``), operate, then a CommandTermination
+    SBO_ENHANCED = 4
+
+
+class OrCat(_NamedIntEnum):
+    """Originator category (``origin.orCat``) sent with every control command."""
+
+    NOT_SUPPORTED = 0
+    BAY_CONTROL = 1
+    STATION_CONTROL = 2
+    REMOTE_CONTROL = 3
+    AUTOMATIC_BAY = 4
+    AUTOMATIC_STATION = 5
+    AUTOMATIC_REMOTE = 6
+    MAINTENANCE = 7
+    PROCESS = 8
+
+
+class ControlError(_NamedIntEnum):
+    """``Error`` of a LastApplError."""
+
+    NO_ERROR = 0
+    UNKNOWN = 1
+    TIMEOUT_TEST_NOT_OK = 2
+    OPERATOR_TEST_NOT_OK = 3
+
+    @classmethod
+    def _missing_(cls, value: object) -> "ControlError":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls.UNKNOWN
+        return None  # type: ignore[return-value]
+
+
+class AddCause(_NamedIntEnum):
+    """Why a server refused or aborted a control command (``AddCause`` of a
+    LastApplError, IEC 61850-7-2; the numbering libiec61850 1.6 uses). Values
+    outside this list are reported as ``UNKNOWN``."""
+
+    UNKNOWN = 0
+    NOT_SUPPORTED = 1
+    BLOCKED_BY_SWITCHING_HIERARCHY = 2
+    SELECT_FAILED = 3
+    INVALID_POSITION = 4
+    POSITION_REACHED = 5
+    PARAMETER_CHANGE_IN_EXECUTION = 6
+    STEP_LIMIT = 7
+    BLOCKED_BY_MODE = 8
+    BLOCKED_BY_PROCESS = 9
+    BLOCKED_BY_INTERLOCKING = 10
+    BLOCKED_BY_SYNCHROCHECK = 11
+    COMMAND_ALREADY_IN_EXECUTION = 12
+    BLOCKED_BY_HEALTH = 13
+    #: 1-of-n control
+    ONE_OF_N_CONTROL = 14
+    ABORTION_BY_CANCEL = 15
+    TIME_LIMIT_OVER = 16
+    ABORTION_BY_TRIP = 17
+    OBJECT_NOT_SELECTED = 18
+    OBJECT_ALREADY_SELECTED = 19
+    NO_ACCESS_AUTHORITY = 20
+    ENDED_WITH_OVERSHOOT = 21
+    ABORTION_DUE_TO_DEVIATION = 22
+    ABORTION_BY_COMMUNICATION_LOSS = 23
+    BLOCKED_BY_COMMAND = 24
+    NONE = 25
+    INCONSISTENT_PARAMETERS = 26
+    LOCKED_BY_OTHER_CLIENT = 27
+
+    @classmethod
+    def _missing_(cls, value: object) -> "AddCause":
+        # A server may send a value this list does not know: treat it as UNKNOWN.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls.UNKNOWN
+        return None  # type: ignore[return-value]

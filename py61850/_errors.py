@@ -10,9 +10,12 @@ matching built-in exception (:class:`TimeoutError`, :class:`ConnectionError`,
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ._enums import DataAccessError, FunctionalConstraint, IedClientError
+from ._enums import AddCause, DataAccessError, FunctionalConstraint, IedClientError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._control import LastApplError
 
 __all__ = [
     "AccessDeniedError",
@@ -20,6 +23,7 @@ __all__ = [
     "ConnectionLostError",
     "ConnectionRejectedError",
     "ConnectionTimeoutError",
+    "ControlRefusedError",
     "HardwareFaultError",
     "IedConnectionException",
     "InvalidAddressError",
@@ -206,6 +210,49 @@ class MalformedMessageError(IedConnectionException):
 
 class ObjectConstraintConflictError(IedConnectionException):
     """A resource is still in use (``OBJECT_CONSTRAINT_CONFLICT``)."""
+
+
+class ControlRefusedError(IedConnectionException):
+    """The server refused a control command (select, select-with-value,
+    operate or cancel), or the control model does not allow it (a status-only
+    object refuses every command without sending anything).
+
+    ``error_code`` is the service error (for example ``ACCESS_DENIED`` for a
+    refused Write of ``Oper``); :attr:`add_cause` says why, from the
+    LastApplError the server sent with its refusal.
+
+    .. attribute:: add_cause
+
+       The :class:`~py61850.client.AddCause` (``UNKNOWN`` when the server sent no
+       LastApplError, ``NOT_SUPPORTED`` for a status-only object).
+
+    .. attribute:: last_appl_error
+
+       The :class:`~py61850.client.LastApplError` the server sent with the
+       refusal, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        error_code: Union[IedClientError, int] = IedClientError.ACCESS_DENIED,
+        reference: Optional[str] = None,
+        fc: Optional[FunctionalConstraint] = None,
+        add_cause: Union[AddCause, int] = AddCause.UNKNOWN,
+        last_appl_error: Optional["LastApplError"] = None,
+    ) -> None:
+        super().__init__(message, error_code, reference, fc)
+        self.add_cause: AddCause = AddCause(int(add_cause))
+        self.last_appl_error: Optional["LastApplError"] = last_appl_error
+
+    def __repr__(self) -> str:
+        code = self.error_code
+        code_txt = code.name if isinstance(code, IedClientError) else str(code)
+        return f"{type(self).__name__}({self.message!r}, {code_txt}, {self.add_cause.name})"
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.message, int(self.error_code), self.reference, self.fc, int(self.add_cause),
+                             self.last_appl_error))
 
 
 _E = IedClientError

@@ -5,9 +5,12 @@ How reports reach Python (see DESIGN.md): lib61850's I/O thread decodes every
 InformationReport "RPT" into an ``i61_report`` (segments already joined) and
 queues it in a bounded per-connection queue. One thread per connection,
 ``py61850-reports``, started when the first report handler or pull iterator is
-registered, takes them in batches (``i61_client_next_reports``; cffi releases
-the GIL while it waits), wraps each in a :class:`Report`, routes it by RptID to
-the registration of its report control block and calls the callback. A slow
+registered, takes them in batches (``i61_client_wait_events``, then
+``i61_client_next_reports``; cffi releases the GIL while it waits), wraps each
+in a :class:`Report`, routes it by RptID to the registration of its report
+control block and calls the callback. The same thread delivers the
+CommandTerminations of the connection's control objects (their own C queue,
+served by the same wait; see :mod:`py61850._control`). A slow
 callback delays only later deliveries of this connection, never the wire; a
 callback may call back into the connection. Reports the C queue could not take
 are counted (:attr:`IedConnection.reports_dropped`), reports no registration
@@ -948,7 +951,8 @@ class _ReportRouter:
 
 
 class _ReportPump:
-    """The ``py61850-reports`` thread of one connection (lives on the client handle).
+    """The ``py61850-reports`` thread of one connection (lives on the client handle):
+    reports, and the CommandTerminations of its control objects.
 
     Holds no strong reference to the connection or to user callbacks (it is
     reachable from the connection's finalizer); it finds both through
@@ -965,6 +969,8 @@ class _ReportPump:
         self.unrouted = 0
         self.dropped_seen = 0
         self.malformed_seen = 0
+        self.ctl_dropped_seen = 0
+        self.ctl_malformed_seen = 0
 
     # user threads -----------------------------------------------------------
 
@@ -1011,10 +1017,14 @@ class _ReportPump:
     # the thread ----------------------------------------------------------------
 
     def _run(self) -> None:
+        from ._control import _Event, deliver_terminations
+
         h = self.handle
         ffi, lib = h.ffi, h.lib
         out = ffi.new("i61_report *[]", _BATCH)
+        events_out = ffi.new("i61_ctl_event *[]", _BATCH)
         n = ffi.new("size_t *")
+        ready = ffi.new("int *")
         spurious = 0
         try:
             while not self.stopped:
@@ -1022,21 +1032,36 @@ class _ReportPump:
                     c = h.enter()
                 except NotConnectedError:
                     break
+                got: list[Report] = []
+                events: list[Any] = []
                 try:
-                    n[0] = 0
-                    err = int(lib.i61_client_next_reports(c, _WAIT_MS, out, _BATCH, n))
-                    got = [Report._own(out[i]) for i in range(int(n[0]))] if err == 0 else []
+                    ready[0] = 0
+                    err = int(lib.i61_client_wait_events(c, _WAIT_MS, ready))
                     if err == 0:
-                        dropped = int(lib.i61_client_reports_dropped(c))
-                        malformed = int(lib.i61_client_reports_malformed(c))
+                        if ready[0] & lib.I61_READY_REPORTS:
+                            n[0] = 0
+                            if lib.i61_client_next_reports(c, 0, out, _BATCH, n) == 0:
+                                got = [Report._own(out[i]) for i in range(int(n[0]))]
+                        if ready[0] & lib.I61_READY_CONTROL_EVENTS:
+                            n[0] = 0
+                            if lib.i61_client_next_control_events(c, 0, events_out, _BATCH, n) == 0:
+                                events = [_Event(events_out[i]) for i in range(int(n[0]))]
+                        counts = (int(lib.i61_client_reports_dropped(c)), int(lib.i61_client_reports_malformed(c)),
+                                  int(lib.i61_client_control_events_dropped(c)),
+                                  int(lib.i61_client_control_events_malformed(c)))
                     state = int(lib.i61_client_state(c))
                 finally:
                     h.leave()
                 if err == 0:
                     spurious = 0
-                    self._check_counters(dropped, malformed)
-                    self._deliver(got)
-                    del got
+                    self._check_counters(*counts)
+                    if got:
+                        self._deliver(got)
+                    if events:
+                        conn = self.conn_ref() if self.conn_ref is not None else None
+                        if conn is not None:
+                            deliver_terminations(conn, events)
+                    del got, events
                     continue
                 if err == IedClientError.TIMEOUT:
                     continue
@@ -1060,7 +1085,7 @@ class _ReportPump:
                     self.thread = None
             self._notify_closed()
 
-    def _check_counters(self, dropped: int, malformed: int) -> None:
+    def _check_counters(self, dropped: int, malformed: int, ctl_dropped: int = 0, ctl_malformed: int = 0) -> None:
         if dropped > self.dropped_seen:
             log.warning("%d reports dropped: the report queue was full (%d in total)",
                         dropped - self.dropped_seen, dropped)
@@ -1069,11 +1094,21 @@ class _ReportPump:
             log.warning("%d malformed or incomplete reports discarded (%d in total)",
                         malformed - self.malformed_seen, malformed)
             self.malformed_seen = malformed
+        if ctl_dropped > self.ctl_dropped_seen:
+            log.warning("%d command terminations dropped: their queue was full (%d in total)",
+                        ctl_dropped - self.ctl_dropped_seen, ctl_dropped)
+            self.ctl_dropped_seen = ctl_dropped
+        if ctl_malformed > self.ctl_malformed_seen:
+            log.warning("%d malformed control reports discarded (%d in total)",
+                        ctl_malformed - self.ctl_malformed_seen, ctl_malformed)
+            self.ctl_malformed_seen = ctl_malformed
 
     def _notify_closed(self) -> None:
         conn = self.conn_ref() if self.conn_ref is not None else None
         if conn is None:
             return
+        for ctl in conn._control_router.targets_all():
+            ctl._wake()  # wait_for_termination returns
         for reg in conn._report_router.all():
             for q in list(reg.queues):
                 try:

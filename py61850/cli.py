@@ -8,6 +8,7 @@
     py61850 read HOST[:PORT] REF [FC]
     py61850 write HOST[:PORT] REF FC VALUE
     py61850 monitor HOST[:PORT] RCB_REF [--port N] [--gi] [--json] [--intg-pd MS]
+    py61850 control HOST[:PORT] REF VALUE [--sbo] [--test] [--orident X] [--orcat N]
 
 References are ``LD/LN.DO.DA`` (for example ``TESTGenericIO/GGIO1.AnIn1.mag.f``);
 FCs are the two-letter names (``MX``, ``ST``, ``SP``, ...). Exit status: 0 on
@@ -610,6 +611,150 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ control
+
+
+def parse_ctl_value(text: str, spec: Any) -> Any:
+    """Command-line text -> a control value for a ctlVal of type ``spec`` (or unknown).
+
+    BOOLEAN: true/false/on/off/1/0; integers; FLOAT; a 2-bit BIT STRING (tap
+    command, Dbpos): ``lower``/``higher``/``stop``, ``on``/``off`` or bits ``10``;
+    a structure (APC): a number (into ``f``) or JSON (``{"f": 2.5}``).
+
+    :raises UsageError: the text does not fit
+    """
+    from ._enums import MmsType
+    from ._values import BitString
+
+    s = text.strip()
+    if spec is None:
+        low = s.lower()
+        if low in ("true", "on"):
+            return True
+        if low in ("false", "off"):
+            return False
+        for conv in (lambda x: int(x, 0), float):
+            try:
+                return conv(s)
+            except ValueError:
+                pass
+        raise UsageError(f"{text!r}: give true/false or a number (the ctlVal type is unknown)")
+    if spec.type == MmsType.BIT_STRING:
+        if s and all(ch in "01" for ch in s) and len(s) == abs(spec.size):
+            return BitString.from_str(s)
+        if s.lower() in ("stop", "lower", "higher", "on", "off", "intermediate-state", "bad-state"):
+            return s.lower()
+        raise UsageError(f"{text!r} is not a value of type {type_label(spec)} (lower/higher/stop, on/off, bits)")
+    if spec.type == MmsType.STRUCTURE:
+        try:
+            return float(s)
+        except ValueError:
+            pass
+    return parse_value(text, spec)
+
+
+def _model_name(model: Any) -> str:
+    return {
+        0: "status-only",
+        1: "direct-with-normal-security",
+        2: "sbo-with-normal-security",
+        3: "direct-with-enhanced-security",
+        4: "sbo-with-enhanced-security",
+    }.get(int(model), str(model))
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    from ._enums import AddCause, ControlModel, FunctionalConstraint, MmsType, OrCat
+    from ._errors import ControlRefusedError, IedConnectionException
+    from ._values import MmsValue
+
+    console = _console()
+    if args.orcat is not None and not 0 <= args.orcat <= 8:
+        raise UsageError(f"--orcat {args.orcat}: 0..8 (3 = remote-control)")
+    oper_time = _parse_time(args.time) if args.time is not None else None
+    ref = args.reference
+
+    def step(name: str, text: str) -> None:
+        console.print(f"[bold]{name:<12}[/bold] {text}")
+
+    def show(v: Any) -> str:
+        return _escape(format_value(v) if isinstance(v, MmsValue) else str(v))
+
+    with _connect(args.address, args.timeout) as conn:
+        ctl = conn.create_control_object(ref)
+        model = ctl.control_model
+        spec = ctl.ctl_val_type
+        typ = f", ctlVal {type_label(spec)}" if spec is not None else ""
+        tm = ", time-activated operate" if ctl.supports_time_activated_operate else ""
+        step("model", f"{_escape(ref)}: {_model_name(model)}{typ}{tm}")
+        if args.sbo and model in (ControlModel.DIRECT_NORMAL, ControlModel.DIRECT_ENHANCED):
+            model = ControlModel.SBO_NORMAL if model == ControlModel.DIRECT_NORMAL else ControlModel.SBO_ENHANCED
+            ctl = conn.create_control_object(ref, model)
+            step("", f"--sbo: using {_model_name(model)}")
+        value = parse_ctl_value(args.value, spec)
+        if args.cancel and model not in (ControlModel.SBO_NORMAL, ControlModel.SBO_ENHANCED, ControlModel.STATUS_ONLY):
+            raise UsageError(f"--cancel cancels a selection; {ref} is {_model_name(model)} (add --sbo?)")
+        if args.orident is not None or args.orcat is not None:
+            ctl.set_origin(args.orident or "", OrCat(args.orcat if args.orcat is not None else 3))
+        if args.test:
+            ctl.set_test_mode(True)
+        if args.interlock_check:
+            ctl.set_interlock_check(True)
+        if args.synchro_check:
+            ctl.set_synchro_check(True)
+        origin = f", origin {args.orident or ''!r}/{OrCat(args.orcat if args.orcat is not None else 3).name}" \
+            if args.orident is not None or args.orcat is not None else ""
+        test = ", test" if args.test else ""
+        try:
+            if model == ControlModel.SBO_NORMAL:
+                ctl.select()
+                step("select", f"Read SBO: selected (ctlNum {ctl.ctl_num})")
+            elif model == ControlModel.SBO_ENHANCED:
+                ctl.select_with_value(value)
+                step("select", f"Write SBOw ctlVal={_escape(args.value)}: selected (ctlNum {ctl.ctl_num}{origin}{test})")
+            if args.cancel:
+                ctl.cancel()
+                step("cancel", f"Write Cancel: accepted (ctlNum {ctl.ctl_num})")
+                console.print("[green]cancelled[/green]")
+                return 0
+            when = f", operTm {oper_time.isoformat()}" if oper_time is not None else ""
+            ctl.operate(value, oper_time if oper_time is not None else 0)
+            step("operate", f"Write Oper ctlVal={_escape(args.value)}: accepted (ctlNum {ctl.ctl_num}{origin}{test}{when})")
+        except ControlRefusedError as exc:
+            lae = exc.last_appl_error
+            if lae is not None:
+                detail = f" (LastApplError: error {lae.error.name}, ctlNum {lae.ctl_num})"
+            elif exc.add_cause == AddCause.UNKNOWN:
+                detail = " (the server sent no AddCause)"
+            else:
+                detail = ""
+            step("refused", f"{_escape(exc.message)}")
+            console.print(f"[red]refused: {exc.add_cause.name}[/red]{detail}")
+            return 1
+        if model in (ControlModel.DIRECT_ENHANCED, ControlModel.SBO_ENHANCED):
+            wait = args.wait + (max(0.0, (oper_time - _dt.datetime.now(_dt.timezone.utc)).total_seconds())
+                                if oper_time is not None else 0.0)
+            term = ctl.wait_for_termination(wait)
+            if term is None:
+                step("termination", f"none within {wait:g} s")
+                console.print("[red]no CommandTermination[/red]")
+                return 1
+            if not term.success:
+                step("termination", f"CommandTermination- (ctlNum {term.ctl_num}, AddCause {term.add_cause.name})")
+                console.print(f"[red]failed: {term.add_cause.name}[/red]")
+                return 1
+            step("termination", f"CommandTermination+ (ctlNum {term.ctl_num})")
+        for name, fc in (("stVal", FunctionalConstraint.ST), ("mxVal", FunctionalConstraint.MX)):
+            try:  # the status the command changes: stVal, or mxVal for an APC
+                v = conn.read_value(f"{ref}.{name}", fc)
+            except IedConnectionException:
+                continue
+            step(name, show(v.to_python()) if v.type == MmsType.STRUCTURE else show(v))
+            break
+        console.print("[green]done[/green]")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
@@ -673,6 +818,27 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--intg-pd", type=int, default=None, metavar="MS", help="set the integrity period (ms)")
     m.add_argument("--timeout", type=float, default=5.0, help="connect/request timeout in seconds (default 5)")
     m.set_defaults(func=cmd_monitor)
+
+    c = sub.add_parser("control", help="operate a controllable data object, printing each step")
+    c.add_argument("address", metavar="HOST[:PORT]")
+    c.add_argument("reference", metavar="REF", help="the data object, LD/LN.DO (e.g. TESTGenericIO/GGIO1.SPCSO1)")
+    c.add_argument("value", metavar="VALUE",
+                   help="ctlVal: true/false, a number, lower/higher (tap changer), JSON for a structure")
+    c.add_argument("--sbo", action="store_true",
+                   help="select before operate even if the object says direct-* (same security)")
+    c.add_argument("--test", action="store_true", help="send the commands with Test = true")
+    c.add_argument("--orident", default=None, metavar="X", help="originator identification (origin.orIdent)")
+    c.add_argument("--orcat", type=int, default=None, metavar="N",
+                   help="originator category 0..8 (default 3 remote-control when --orident is given)")
+    c.add_argument("--interlock-check", action="store_true", help="ask the server to check interlocks")
+    c.add_argument("--synchro-check", action="store_true", help="ask the server to check synchronism")
+    c.add_argument("--time", default=None, metavar="ISO",
+                   help="time-activated operate at this time (ISO 8601; objects with operTm only)")
+    c.add_argument("--cancel", action="store_true", help="select, then cancel instead of operating")
+    c.add_argument("--wait", type=float, default=10.0,
+                   help="seconds to wait for the CommandTermination (enhanced models; default 10)")
+    c.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    c.set_defaults(func=cmd_control)
     return p
 
 

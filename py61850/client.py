@@ -32,18 +32,35 @@ thread and may call back into the connection)::
         rcb.disable()
 
 Pull style: ``for report in rcb.reports(timeout=5): ...``.
+
+Operating a switch (the control model is read from the server; a refusal
+raises :class:`ControlRefusedError` with the server's AddCause)::
+
+    from py61850.client import IedConnection, ControlRefusedError
+
+    with IedConnection("127.0.0.1", 102) as conn:
+        ctl = conn.create_control_object("TESTGenericIO/GGIO1.SPCSO1")
+        try:
+            ctl.operate(True)
+        except ControlRefusedError as exc:
+            print("refused:", exc.add_cause.name)
 """
 from __future__ import annotations
 
 from ._connection import DeviceIdentity, IedConnection, ServerStatus
+from ._control import CommandTermination, ControlObject, LastApplError
 from ._dataset import DataSet
 from ._enums import (
     ACSIClass,
+    AddCause,
+    ControlError,
+    ControlModel,
     DataAccessError,
     FunctionalConstraint,
     IedClientError,
     IedConnectionState,
     MmsType,
+    OrCat,
     RcbElement,
     ReasonForInclusion,
     ReportOptions,
@@ -55,6 +72,7 @@ from ._errors import (
     ConnectionLostError,
     ConnectionRejectedError,
     ConnectionTimeoutError,
+    ControlRefusedError,
     HardwareFaultError,
     IedConnectionException,
     InvalidAddressError,
@@ -99,13 +117,20 @@ __all__ = [
     "DataSet",
     "Report",
     "ReportControlBlock",
+    "ControlObject",
+    "CommandTermination",
+    "LastApplError",
     # enums
     "ACSIClass",
+    "AddCause",
+    "ControlError",
+    "ControlModel",
     "DataAccessError",
     "FunctionalConstraint",
     "IedClientError",
     "IedConnectionState",
     "MmsType",
+    "OrCat",
     "RcbElement",
     "ReasonForInclusion",
     "ReportOptions",
@@ -133,6 +158,7 @@ __all__ = [
     "ConnectionLostError",
     "ConnectionRejectedError",
     "ConnectionTimeoutError",
+    "ControlRefusedError",
     "HardwareFaultError",
     "InvalidAddressError",
     "InvalidArgumentError",

@@ -446,3 +446,137 @@ def test_monitor_failures_exit_non_zero(start_peer_server, tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     res = run_cli("monitor", "127.0.0.1", cwd=tmp_path)
     assert res.returncode == 2
+
+
+# ------------------------------------------------------------------ control
+
+
+@pytest.fixture(scope="module")
+def control_scl(tmp_path_factory) -> str:
+    from test_control_client import write_control_scl
+
+    return write_control_scl(tmp_path_factory.mktemp("cli-control"))
+
+
+def run_control(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``py61850 control ...`` in this process (wide console, no wrapping)."""
+    monkeypatch.setenv("COLUMNS", "250")
+    try:
+        rc = cli.main(["control", *args])
+    except SystemExit as exc:  # usage errors
+        rc = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def lines_of(out: str) -> list[str]:
+    return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("kind", ["libiec", "rust"])
+def test_control_prints_each_step_for_every_model(start_peer_server, control_scl, monkeypatch, capsys, kind):
+    peer = start_peer_server(kind, scl=control_scl)
+    addr = f"127.0.0.1:{peer.port}"
+    g = "TESTGenericIO/GGIO1"
+
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO1", "true")
+    assert rc == 0, err
+    assert lines_of(out) == [
+        f"model {g}.SPCSO1: direct-with-normal-security, ctlVal BOOLEAN",
+        "operate Write Oper ctlVal=true: accepted (ctlNum 1)",
+        "stVal true",
+        "done",
+    ]
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO2", "on", "--orident", "cli", "--orcat", "2")
+    assert rc == 0, err
+    assert lines_of(out) == [
+        f"model {g}.SPCSO2: sbo-with-normal-security, ctlVal BOOLEAN",
+        "select Read SBO: selected (ctlNum 1)",
+        "operate Write Oper ctlVal=on: accepted (ctlNum 1, origin 'cli'/STATION_CONTROL)",
+        "stVal true",
+        "done",
+    ]
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO3", "true")
+    assert rc == 0, err
+    assert lines_of(out)[-3:] == ["termination CommandTermination+ (ctlNum 1)", "stVal true", "done"]
+    assert "time-activated operate" in lines_of(out)[0]
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO4", "true", "--test")
+    assert rc == 0, err
+    assert lines_of(out) == [
+        f"model {g}.SPCSO4: sbo-with-enhanced-security, ctlVal BOOLEAN",
+        "select Write SBOw ctlVal=true: selected (ctlNum 1, test)",
+        "operate Write Oper ctlVal=true: accepted (ctlNum 1, test)",
+        "termination CommandTermination+ (ctlNum 1)",
+        "stVal true",
+        "done",
+    ]
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO4", "false", "--cancel")
+    assert rc == 0, err
+    assert lines_of(out)[-2:] == ["cancel Write Cancel: accepted (ctlNum 1)", "cancelled"]
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.ISCSO1", "-12")
+    assert rc == 0 and "stVal -12" in lines_of(out), err
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.AnOut1", "3.25")
+    assert rc == 0 and "mxVal [3.25]" in lines_of(out), err
+    with IedConnection("127.0.0.1", peer.port) as c:
+        assert c.read_boolean(f"{g}.SPCSO4.stVal", FC.ST) is True
+        assert c.read_int32(f"{g}.ISCSO1.stVal", FC.ST) == -12
+
+
+@pytest.mark.parametrize("kind", ["libiec", "rust"])
+def test_control_refusals_exit_1_with_the_add_cause(start_peer_server, control_scl, monkeypatch, capsys, kind):
+    peer = start_peer_server(kind, scl=control_scl)
+    addr = f"127.0.0.1:{peer.port}"
+    g = "TESTGenericIO/GGIO1"
+
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO5", "true")
+    assert rc == 1
+    assert lines_of(out)[0] == f"model {g}.SPCSO5: status-only"
+    assert lines_of(out)[-1] == "refused: NOT_SUPPORTED"
+
+    peer.command(f"opfail {g}.SPCSO3 on")
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO3", "true")
+    assert rc == 1
+    if kind == "libiec":  # accepted, then CommandTermination-
+        assert lines_of(out)[-2:] == ["termination CommandTermination- (ctlNum 1, AddCause BLOCKED_BY_PROCESS)",
+                                      "failed: BLOCKED_BY_PROCESS"]
+    else:  # refused (the AddCause came with its CommandTermination-)
+        assert lines_of(out)[-1].startswith("refused: BLOCKED_BY_PROCESS (LastApplError:")
+
+    peer.command(f"interlock {g}.SPCSO1 on")
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.SPCSO1", "true", "--interlock-check")
+    assert rc == 1
+    if kind == "libiec":
+        assert lines_of(out)[-1] == "refused: BLOCKED_BY_INTERLOCKING (LastApplError: error NO_ERROR, ctlNum 1)"
+    else:  # the Rust server sends no LastApplError
+        assert lines_of(out)[-1] == "refused: UNKNOWN (the server sent no AddCause)"
+
+    rc, out, err = run_control(monkeypatch, capsys, addr, f"{g}.Ind1", "true")  # not controllable
+    assert rc == 1 and "ctlModel" in err and "OBJECT_DOES_NOT_EXIST" in err
+    with IedConnection("127.0.0.1", peer.port) as c:
+        assert c.read_boolean(f"{g}.SPCSO1.stVal", FC.ST) is False
+
+
+def test_control_usage_errors_exit_2(start_peer_server, control_scl, monkeypatch, capsys):
+    peer = start_peer_server("libiec", scl=control_scl)
+    addr = f"127.0.0.1:{peer.port}"
+    rc, _, err = run_control(monkeypatch, capsys, addr, "TESTGenericIO/GGIO1.SPCSO1", "maybe")
+    assert rc == 2 and "'maybe' is not a value of type BOOLEAN" in err
+    rc, _, err = run_control(monkeypatch, capsys, addr, "TESTGenericIO/GGIO1.SPCSO1", "true", "--orcat", "9")
+    assert rc == 2 and "--orcat" in err
+    rc, _, err = run_control(monkeypatch, capsys, addr, "TESTGenericIO/GGIO1.SPCSO1", "true", "--time", "soon")
+    assert rc == 2 and "ISO 8601" in err
+    rc, _, err = run_control(monkeypatch, capsys, addr, "TESTGenericIO/GGIO1.SPCSO1", "true", "--cancel")
+    assert rc == 2 and "--cancel cancels a selection" in err
+    rc, _, _ = run_control(monkeypatch, capsys, addr)
+    assert rc == 2
+
+
+def test_control_subprocess_exit_status(start_peer_server, control_scl, tmp_path):
+    """The installed command, end to end: a refusal is exit status 1 with the AddCause."""
+    peer = start_peer_server("libiec", scl=control_scl)
+    res = run_cli("control", f"127.0.0.1:{peer.port}", "TESTGenericIO/GGIO1.SPCSO4", "true", cwd=tmp_path)
+    assert res.returncode == 0 and "CommandTermination+" in res.stdout, res.stderr
+    peer.command("interlock TESTGenericIO/GGIO1.SPCSO4 on")
+    res = run_cli("control", f"127.0.0.1:{peer.port}", "TESTGenericIO/GGIO1.SPCSO4", "false", cwd=tmp_path)
+    assert res.returncode == 1 and "refused: BLOCKED_BY_INTERLOCKING" in res.stdout
+    assert "Traceback" not in res.stderr

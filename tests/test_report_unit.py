@@ -219,6 +219,27 @@ class FakeLib:
                 if not self.cond.wait(timeout_ms / 1000):
                     return int(IedClientError.TIMEOUT)
 
+    # the dispatcher waits for reports and control events at once, then takes them
+    I61_READY_REPORTS = 1
+    I61_READY_CONTROL_EVENTS = 2
+
+    def i61_client_wait_events(self, c, timeout_ms, ready):
+        with self.cond:
+            while True:
+                if not self.q.empty():
+                    ready[0] = self.I61_READY_REPORTS
+                    return 0
+                if self.closed or self.interrupted:
+                    return int(IedClientError.NOT_CONNECTED)
+                if not self.cond.wait(timeout_ms / 1000):
+                    return int(IedClientError.TIMEOUT)
+
+    def i61_client_control_events_dropped(self, c):
+        return 0
+
+    def i61_client_control_events_malformed(self, c):
+        return 0
+
     def push(self, *items: Any) -> None:
         with self.cond:
             for it in items:
@@ -258,8 +279,11 @@ class FakeHandle:
 
 class FakeConn:
     def __init__(self) -> None:
+        from py61850._control import _ControlRouter
+
         self._report_router = _report._ReportRouter()
         self._report_error_hook = None
+        self._control_router = _ControlRouter()
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from :class:`peers.sclmodel.SclModel` (the quirks are in PEERS.md and tests/peer
 logical devices/nodes/data objects/attributes, initial values from the SCL ``Val`` elements,
 data sets (``LN$name``), report control blocks (``<name>01..NN``), and for every controllable
 DO (one with ``Oper``) a control handler that accepts the command and mirrors ``ctlVal``
-into ``stVal``/``t``.
+into ``stVal``/``t`` (an APC's ``ctlVal.f`` into ``mxVal.f``), plus a check handler; the
+commands ``interlock <ref> on|off`` and ``opfail <ref> on|off`` make them refuse
+(:class:`ControlSwitches`).
 
 Write policy: SP allowed, CF and DC denied (explicitly set; see README for the defaults).
 
@@ -93,18 +95,95 @@ def _fc(fc: str) -> int:
     return getattr(L, f"IEC61850_FC_{fc}")
 
 
-class _MirrorControlHandler(L.ControlHandlerForPython):
-    """Accepts every Operate and mirrors ctlVal into stVal (and t) of the same DO."""
+class ControlSwitches:
+    """Per controllable DO, the failures the ``interlock``/``opfail`` commands switched on.
 
-    def __init__(self, server: "LibiecPeerServer", st_val: object | None, st_btype: str | None, t: object | None):
+    ``interlock <LD/LN.DO> on|off``: select and operate are refused by the check handler
+    with AddCause blocked-by-interlocking (10). ``opfail <LD/LN.DO> on|off``: the operate
+    handler fails (AddCause blocked-by-process, 9): a negative Operate response for the
+    normal models, CommandTermination- for the enhanced ones. ``LD`` is the domain or the
+    LD inst.
+    """
+
+    def __init__(self, model: SclModel) -> None:
+        self._domain = {}
+        for ld in model.lds:
+            self._domain[ld.domain] = ld.domain
+            self._domain[ld.inst] = ld.domain
+        self.interlocked: set[str] = set()
+        self.failing: set[str] = set()
+
+    def key(self, ref: str) -> str:
+        ld, sep, rest = ref.strip().partition("/")
+        if not sep or ld not in self._domain or not rest:
+            raise KeyError(f"no logical device in {ref!r}")
+        return f"{self._domain[ld]}/{rest}"
+
+    def handle(self, verb: str, rest: str) -> str:
+        ref, _, state = rest.strip().partition(" ")
+        if state not in ("on", "off"):
+            raise ValueError(f"{verb} needs on|off, got {state!r}")
+        target = self.interlocked if verb == "interlock" else self.failing
+        (target.add if state == "on" else target.discard)(self.key(ref))
+        return "OK"
+
+
+class _ControlCommands(PeerCommands):
+    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
+
+    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
+        super().__init__(model, update)
+        self.switches = switches
+
+    def handle(self, line: str) -> str:
+        verb, _, rest = line.strip().partition(" ")
+        if verb in ("interlock", "opfail"):
+            try:
+                return self.switches.handle(verb, rest)
+            except Exception as exc:
+                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
+        return super().handle(line)
+
+
+class _InterlockCheckHandler(L.CheckHandlerForPython):
+    """Refuses select/operate with blocked-by-interlocking while ``interlock <ref> on``."""
+
+    def __init__(self, server: "LibiecPeerServer", ref: str) -> None:
+        L.CheckHandlerForPython.__init__(self)
+        self._server = server
+        self._ref = ref
+
+    def trigger(self) -> None:  # called on a libiec61850 thread
+        try:
+            if self._ref in self._server.switches.interlocked:
+                L.ControlAction_setAddCause(self._libiec61850_control_action, L.ADD_CAUSE_BLOCKED_BY_INTERLOCKING)
+                self._libiec61850_check_handler_result = L.CONTROL_OBJECT_ACCESS_DENIED
+            else:
+                self._libiec61850_check_handler_result = L.CONTROL_ACCEPTED
+        except Exception:  # never let an exception escape into the C thread
+            log.exception("check handler failed")
+            self._libiec61850_check_handler_result = L.CONTROL_OBJECT_ACCESS_DENIED
+
+
+class _MirrorControlHandler(L.ControlHandlerForPython):
+    """Accepts every Operate and mirrors ctlVal into stVal (and t) of the same DO;
+    fails it with blocked-by-process while ``opfail <ref> on``."""
+
+    def __init__(self, server: "LibiecPeerServer", ref: str, st_val: object | None, st_btype: str | None,
+                 t: object | None):
         L.ControlHandlerForPython.__init__(self)
         self._server = server
+        self._ref = ref
         self._st_val = st_val
         self._st_btype = st_btype
         self._t = t
 
     def trigger(self) -> None:  # called on a libiec61850 thread
         try:
+            if self._ref in self._server.switches.failing:
+                L.ControlAction_setAddCause(self._libiec61850_control_action, L.ADD_CAUSE_BLOCKED_BY_PROCESS)
+                self._libiec61850_control_handler_result = L.CONTROL_RESULT_FAILED
+                return
             srv = self._server.ied_server
             ctl = self._libiec61850_mms_value
             if self._st_val is not None and ctl is not None:
@@ -115,6 +194,10 @@ class _MirrorControlHandler(L.ControlHandlerForPython):
                     L.IedServer_updateDbposValue(srv, self._st_val, pos)
                 elif self._st_btype in ("INT8", "INT16", "INT32", "Enum"):
                     L.IedServer_updateInt32AttributeValue(srv, self._st_val, L.MmsValue_toInt32(ctl))
+                elif self._st_btype == "APC" and L.MmsValue_getType(ctl) == L.MMS_STRUCTURE:
+                    f = L.MmsValue_getElement(ctl, 0)
+                    if f is not None and L.MmsValue_getType(f) == L.MMS_FLOAT:
+                        L.IedServer_updateFloatAttributeValue(srv, self._st_val, L.MmsValue_toFloat(f))
             if self._t is not None:
                 L.IedServer_updateUTCTimeAttributeValue(srv, self._t, int(time.time() * 1000))
             self._libiec61850_control_handler_result = L.CONTROL_RESULT_OK
@@ -130,7 +213,8 @@ class LibiecPeerServer:
         self.model = model
         self.ied_model = L.IedModel_create(model.ied_name)
         self.ied_server = None
-        self._controls: list[tuple[object, object | None, str | None, object | None]] = []
+        self._controls: list[tuple[str, object, object | None, str | None, object | None]] = []
+        self.switches = ControlSwitches(model)
         self._keep: list[object] = []  # SWIG objects that must outlive the server
         #: (domain, "LN.DO.DA", FC) -> DataAttribute of every basic-type leaf
         self.attrs: dict[tuple[str, str, str], object] = {}
@@ -173,9 +257,11 @@ class LibiecPeerServer:
                 created[ch.name] = self._build_da(ch, do_node, domain, f"{path}.{ch.name}")
         if any(isinstance(ch, SclDA) and ch.name == "Oper" and ch.fc == "CO" for ch in do.children):
             st = next((c for c in do.children if isinstance(c, SclDA) and c.name == "stVal"), None)
-            self._controls.append(
-                (dobj, created.get("stVal"), st.btype if st is not None else None, created.get("t"))
-            )
+            target, btype = created.get("stVal"), st.btype if st is not None else None
+            mx_f = self.attrs.get((domain, f"{path}.mxVal.f", "MX"))
+            if st is None and mx_f is not None:  # APC: ctlVal.f goes to mxVal.f
+                target, btype = mx_f, "APC"
+            self._controls.append((f"{domain}/{path}", dobj, target, btype, created.get("t")))
 
     def _build_da(self, da: SclDA, parent_node: object, domain: str, path: str) -> object:
         trg = 0
@@ -245,14 +331,16 @@ class LibiecPeerServer:
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_SP, L.ACCESS_POLICY_ALLOW)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_CF, L.ACCESS_POLICY_DENY)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_DC, L.ACCESS_POLICY_DENY)
-        for dobj, st_val, st_btype, t in self._controls:
-            handler = _MirrorControlHandler(self, st_val, st_btype, t)
+        for ref, dobj, st_val, st_btype, t in self._controls:
+            handler = _MirrorControlHandler(self, ref, st_val, st_btype, t)
+            check = _InterlockCheckHandler(self, ref)
             sub = L.ControlSubscriberForPython()
             sub.setIedServer(self.ied_server)
             sub.setControlObject(dobj)
             sub.setControlHandler(handler)
+            sub.setCheckHandler(check)
             sub.subscribe()
-            self._keep += [handler, sub]
+            self._keep += [handler, check, sub]
         L.IedServer_setLocalIpAddress(self.ied_server, host)
         L.IedServer_start(self.ied_server, port)
         return bool(L.IedServer_isRunning(self.ied_server))
@@ -295,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     # from now on, everything written to fd 1 (C or Python) goes nowhere; the original
     # stdout carries the command answers only
-    PeerCommands(model, server.update).start()
+    _ControlCommands(model, server.update, server.switches).start()
     while not stop.wait(0.2):
         if os.getppid() != parent:  # the test run that started us is gone
             log.info("parent process exited")

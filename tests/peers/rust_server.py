@@ -10,7 +10,9 @@ and report control blocks, so they are re-declared here from :class:`peers.sclmo
 (``add_dataset("LLN0$Events", ["GenericIO/GGIO1.Ind1.stVal", ...])`` and
 ``register_urcb``/``register_brcb`` for every instance ``<name>01..NN``). Every controllable
 DO (one with ``Oper`` and a ctlModel other than status-only) gets an ``on_control`` handler
-that accepts the command and mirrors a boolean/integer ctlVal into ``stVal``.
+that accepts the command and mirrors a boolean/integer ctlVal into ``stVal`` (a float one
+into ``mxVal.f``), with the SCL ``sboTimeout``; the commands ``interlock <ref> on|off`` and
+``opfail <ref> on|off`` make it refuse (:class:`ControlSwitches`).
 
 Known gaps of this peer (see tests/peers/README.md): initial values of Dbpos, Octet64,
 Timestamp, Quality and Check attributes are not applied and cannot be set through its API;
@@ -86,7 +88,7 @@ def _find(node_list: list, dotted: str) -> SclDO | SclDA:
     raise KeyError(dotted)
 
 
-def configure(server: "iec61850.IedServer", model: SclModel) -> None:
+def configure(server: "iec61850.IedServer", model: SclModel, switches: ControlSwitches) -> None:
     """Re-declare data sets, RCBs and control handlers that ``from_scl`` does not create."""
     for ld in model.lds:
         for ln in ld.lns:
@@ -113,10 +115,66 @@ def configure(server: "iec61850.IedServer", model: SclModel) -> None:
                     else:
                         server.register_urcb(f"{ld.inst}/{ln.name}.{inst}", **kwargs)
             for do in ln.dos:
-                _register_control(server, model, f"{ld.inst}/{ln.name}.{do.name}", f"{ld.domain}/{ln.name}.{do.name}", do)
+                _register_control(server, model, f"{ld.inst}/{ln.name}.{do.name}", f"{ld.domain}/{ln.name}.{do.name}", do,
+                                  switches)
 
 
-def _register_control(server: "iec61850.IedServer", model: SclModel, path: str, ref: str, do: SclDO) -> None:
+class ControlSwitches:
+    """Per controllable DO, the failures the ``interlock``/``opfail`` commands switched on.
+
+    ``interlock <LD/LN.DO> on|off``: the check callback refuses select and operate with
+    AddCause blocked-by-interlocking (10). ``opfail <LD/LN.DO> on|off``: the operate callback
+    fails with blocked-by-process (9). ``LD`` is the domain or the LD inst.
+    """
+
+    def __init__(self, model: SclModel) -> None:
+        self._domain = {}
+        for ld in model.lds:
+            self._domain[ld.domain] = ld.domain
+            self._domain[ld.inst] = ld.domain
+        self.interlocked: set[str] = set()
+        self.failing: set[str] = set()
+
+    def key(self, ref: str) -> str:
+        ld, sep, rest = ref.strip().partition("/")
+        if not sep or ld not in self._domain or not rest:
+            raise KeyError(f"no logical device in {ref!r}")
+        return f"{self._domain[ld]}/{rest}"
+
+    def handle(self, verb: str, rest: str) -> str:
+        ref, _, state = rest.strip().partition(" ")
+        if state not in ("on", "off"):
+            raise ValueError(f"{verb} needs on|off, got {state!r}")
+        target = self.interlocked if verb == "interlock" else self.failing
+        (target.add if state == "on" else target.discard)(self.key(ref))
+        return "OK"
+
+
+class _ControlCommands(PeerCommands):
+    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
+
+    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
+        super().__init__(model, update)
+        self.switches = switches
+
+    def handle(self, line: str) -> str:
+        verb, _, rest = line.strip().partition(" ")
+        if verb in ("interlock", "opfail"):
+            try:
+                return self.switches.handle(verb, rest)
+            except Exception as exc:
+                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
+        return super().handle(line)
+
+
+def _refusal(text: str, add_cause: str) -> Exception:
+    err = iec61850.IedControlError(text)
+    err.add_cause = add_cause
+    return err
+
+
+def _register_control(server: "iec61850.IedServer", model: SclModel, path: str, ref: str, do: SclDO,
+                      switches: ControlSwitches) -> None:
     das = {c.name: c for c in do.children if isinstance(c, SclDA)}
     if "Oper" not in das or das["Oper"].fc != "CO":
         return
@@ -125,16 +183,32 @@ def _register_control(server: "iec61850.IedServer", model: SclModel, path: str, 
     if ctl_model == "status-only":
         return
     st = das.get("stVal")
+    mx = das.get("mxVal")
+    timeout = das.get("sboTimeout")
+    extra = {}
+    if timeout is not None and timeout.value and ctl_model.startswith("sbo"):
+        extra["sbo_timeout_ms"] = int(timeout.value)
+
+    def check(_path: str, _ctl_val: object, _action: dict) -> None:
+        if ref in switches.interlocked:
+            raise _refusal("interlocked", "BlockedByInterlocking")
 
     def operate(_path: str, ctl_val: object, _action: dict) -> None:
+        if ref in switches.failing:
+            raise _refusal("operate failed", "BlockedByProcess")
         if st is None:
+            # APC: an AnalogueValue ctlVal arrives as a list of its components ([f]); a bare
+            # float (what the Rust client sends) is accepted too
+            f = ctl_val[0] if isinstance(ctl_val, (list, tuple)) and ctl_val else ctl_val
+            if mx is not None and isinstance(f, (int, float)) and not isinstance(f, bool):
+                server.update_float32(f"{path}.mxVal.f", float(f))
             return
         if st.btype == "BOOLEAN":
             server.update_bool(f"{path}.stVal", bool(ctl_val))
         elif st.btype in ("INT8", "INT16", "INT32", "Enum"):
             server.update_int32(f"{path}.stVal", int(ctl_val))
 
-    server.on_control(path, ctl_model=ctl_model, operate=operate)
+    server.on_control(path, ctl_model=ctl_model, check=check, operate=operate, **extra)
     log.debug("control %s (%s)", ref, ctl_model)
 
 
@@ -176,7 +250,8 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     model = SclModel(args.scl, args.ied)
     server = iec61850.IedServer.from_scl(args.scl, ied_name=model.ied_name)
-    configure(server, model)
+    switches = ControlSwitches(model)
+    configure(server, model, switches)
     server.bind(f"127.0.0.1:{args.port}")
     try:
         await server.start()
@@ -186,7 +261,7 @@ async def serve(args: argparse.Namespace) -> int:
     port = int(server.bound_addr.rsplit(":", 1)[1])
     sys.stdout.write(f"READY {port}\n")
     sys.stdout.flush()
-    PeerCommands(model, make_updater(server, model)).start()
+    _ControlCommands(model, make_updater(server, model), switches).start()
 
     async def watch_parent() -> None:
         while os.getppid() == parent:  # the test run that started us is gone otherwise
