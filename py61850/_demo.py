@@ -1,6 +1,7 @@
 """``py61850 demo``: a simulated IED on a free loopback port and a short guided
 client tour against it (identify, browse, typed reads, a setpoint write read back,
-the server refusing writes, and reports from an unbuffered report control block)."""
+the server refusing writes, reports from an unbuffered report control block, and
+switches operated in each control model, one command refused by interlocking)."""
 from __future__ import annotations
 
 import time
@@ -8,7 +9,7 @@ from typing import Any
 
 from ._demo_scl import demo_model
 
-__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB"]
+__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB", "SWITCHES", "BREAKER", "EARTH_SWITCH"]
 
 MEAS = "DEMOMeas/MMXU1"
 IO = "DEMOIO/GGIO1"
@@ -18,6 +19,19 @@ SETPOINT_MAX = 80.0
 #: The report control block the tour enables (data set DEMOIO/LLN0$Alarms).
 RCB = "DEMOIO/LLN0.RP.urcbAlarms01"
 ALARM = f"{IO}.Alm1.stVal"
+#: The switchgear of the control section: (reference, name), one per control model.
+SWITCHES = {
+    "DEMOCtrl/CSWI1.Pos": "disconnector Q1",
+    "DEMOCtrl/CSWI2.Pos": "earthing switch Q8",
+    "DEMOCtrl/CSWI3.Pos": "bus coupler Q2",
+    "DEMOCtrl/CSWI4.Pos": "circuit breaker Q0",
+}
+DISCONNECTOR = "DEMOCtrl/CSWI1.Pos"  # direct-with-normal-security
+EARTH_SWITCH = "DEMOCtrl/CSWI2.Pos"  # sbo-with-normal-security
+COUPLER = "DEMOCtrl/CSWI3.Pos"  # direct-with-enhanced-security
+#: sbo-with-enhanced-security; its check handler refuses to close it while the earthing switch is closed
+BREAKER = "DEMOCtrl/CSWI4.Pos"
+_DBPOS = {"00": "intermediate", "01": "off", "10": "on", "11": "bad-state"}
 
 
 def _section(console: Any, n: int, title: str) -> None:
@@ -48,6 +62,7 @@ def run_demo(console: Any, port: int = 0) -> int:
         return None
 
     server.on_write(SETPOINT, check_setpoint)
+    _install_interlocking(server)
     sim = Simulator(server, interval=0.1, seed=61850)
     try:
         server.start(port, "127.0.0.1")
@@ -138,6 +153,10 @@ def run_demo(console: Any, port: int = 0) -> int:
             _section(console, 7, "Reports")
             if not _report_tour(console, conn, server):
                 return 1
+
+            _section(console, 8, "Control")
+            if not _control_tour(console, conn):
+                return 1
     finally:
         sim.stop()
         server.close()
@@ -194,4 +213,77 @@ def _report_tour(console: Any, conn: Any, server: Any) -> bool:
         return False
     console.print("The first report answers the general interrogation (every member); the next ones carry "
                   "what changed, with the reason.")
+    return True
+
+
+def _install_interlocking(server: Any) -> None:
+    """The demo server's interlocking: the breaker may not be closed (selected or
+    operated with ``True``) while the earthing switch is closed."""
+    from ._enums import AddCause
+    from .server import ControlAction, ControlRefused
+
+    def interlock(action: ControlAction, value: Any) -> None:
+        if value is True and str(server.get_value(f"{EARTH_SWITCH}.stVal")) == "10":
+            raise ControlRefused(AddCause.BLOCKED_BY_INTERLOCKING, "earthing switch Q8 is closed")
+
+    server.on_control(BREAKER, check=interlock)
+
+
+def _control_tour(console: Any, conn: Any) -> bool:
+    """Operate a switch in each control model; the breaker is refused once by
+    the interlocking. False when an outcome is not the expected one."""
+    from ._enums import AddCause, FunctionalConstraint as FC, OrCat
+    from ._errors import ControlRefusedError
+
+    console.print(
+        "DEMOCtrl holds one double-point switch per control model. The server checks the breaker in Python: "
+        "it may not close while the earthing switch is closed (interlocking)."
+    )
+    controls = {}
+    for ref in SWITCHES:
+        ctl = conn.create_control_object(ref)  # reads ctlModel and the ctlVal type
+        ctl.set_origin("py61850 demo", OrCat.REMOTE_CONTROL)
+        controls[ref] = ctl
+    ok = True
+
+    def position(ref: str) -> str:
+        return _DBPOS.get(str(conn.read_value(f"{ref}.stVal", FC.ST).to_bit_string()), "?")
+
+    def run(ref: str, command: str, *steps: tuple[str, Any], expect: Any = None) -> None:
+        nonlocal ok
+        ctl = controls[ref]
+        outcome = "accepted"
+        try:
+            for name, arg in steps:
+                getattr(ctl, name)(*([] if arg is None else [arg]))
+            if ctl.control_model.name.endswith("ENHANCED"):
+                term = ctl.wait_for_termination(timeout=2.0)
+                if term is None:
+                    outcome = "[red]no CommandTermination[/red]"
+                    ok = False
+                elif term.success:
+                    outcome = "accepted, then CommandTermination+"
+                else:
+                    outcome = f"[red]CommandTermination- {term.add_cause.name}[/red]"
+                    ok = False
+        except ControlRefusedError as exc:
+            outcome = f"[yellow]refused, AddCause {exc.add_cause.name}[/yellow]"
+            ok = ok and exc.add_cause == expect
+        else:
+            ok = ok and expect is None
+        model = ctl.control_model.name.lower().replace("_", "-")
+        console.print(f"[bold]{SWITCHES[ref]}[/bold] [dim]({ref}, {model})[/dim] now {position(ref)}\n"
+                      f"    {command}: {outcome}")
+
+    run(DISCONNECTOR, "operate(True)", ("operate", True))
+    run(EARTH_SWITCH, "select(), operate(True)", ("select", None), ("operate", True))
+    run(BREAKER, "select_with_value(True)", ("select_with_value", True), expect=AddCause.BLOCKED_BY_INTERLOCKING)
+    run(EARTH_SWITCH, "select(), operate(False)", ("select", None), ("operate", False))
+    run(BREAKER, "select_with_value(True), operate(True)", ("select_with_value", True), ("operate", True))
+    run(COUPLER, "operate(True)", ("operate", True))
+    if not ok:
+        console.print("[red]a control command did not end as expected[/red]")
+        return False
+    console.print("Each model ran its sequence (operate; select, operate; select-with-value, operate, "
+                  "CommandTermination), and the refusal told the client why.")
     return True

@@ -10,9 +10,10 @@ from typing import Any
 __all__ = ["DEMO_ICD", "demo_model"]
 
 DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- demo_ied.icd: the py61850 demo IED (written for py61850). IED "DEMO", three logical
+<!-- demo_ied.icd: the py61850 demo IED (written for py61850). IED "DEMO", four logical
      devices: DEMOLD0 (device), DEMOMeas (MMXU1 with sub data objects), DEMOIO (GGIO1:
-     indications, an alarm, an analogue input and two setpoints). -->
+     indications, an alarm, an analogue input and two setpoints), DEMOCtrl (switchgear:
+     CSWI1..4 Pos, one double-point switch per control model). -->
 <SCL xmlns="http://www.iec.ch/61850/2003/SCL" version="2007" revision="B" release="4">
   <Header id="py61850-demo" version="1" revision="0" toolID="py61850" nameStructure="IEDName"/>
   <Communication>
@@ -93,6 +94,31 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
             <DOI name="IntSet1"><DAI name="setVal"><Val>3</Val></DAI><DAI name="d"><Val>Fan stages</Val></DAI></DOI>
           </LN>
         </LDevice>
+        <LDevice inst="Ctrl" desc="Switchgear">
+          <LN0 lnClass="LLN0" inst="" lnType="DEMO_LLN0">
+            <DOI name="Mod"><DAI name="stVal"><Val>on</Val></DAI><DAI name="ctlModel"><Val>status-only</Val></DAI></DOI>
+            <DOI name="Beh"><DAI name="stVal"><Val>on</Val></DAI></DOI>
+            <DOI name="Health"><DAI name="stVal"><Val>Ok</Val></DAI></DOI>
+          </LN0>
+          <LN lnClass="CSWI" inst="1" lnType="DEMO_CSWI_DN" desc="Disconnector Q1">
+            <DOI name="Pos"><DAI name="stVal"><Val>off</Val></DAI>
+              <DAI name="ctlModel"><Val>direct-with-normal-security</Val></DAI></DOI>
+          </LN>
+          <LN lnClass="CSWI" inst="2" lnType="DEMO_CSWI_SN" desc="Earthing switch Q8">
+            <DOI name="Pos"><DAI name="stVal"><Val>off</Val></DAI>
+              <DAI name="ctlModel"><Val>sbo-with-normal-security</Val></DAI>
+              <DAI name="sboTimeout"><Val>10000</Val></DAI></DOI>
+          </LN>
+          <LN lnClass="CSWI" inst="3" lnType="DEMO_CSWI_DE" desc="Bus coupler Q2">
+            <DOI name="Pos"><DAI name="stVal"><Val>off</Val></DAI>
+              <DAI name="ctlModel"><Val>direct-with-enhanced-security</Val></DAI></DOI>
+          </LN>
+          <LN lnClass="CSWI" inst="4" lnType="DEMO_CSWI_SE" desc="Circuit breaker Q0">
+            <DOI name="Pos"><DAI name="stVal"><Val>off</Val></DAI>
+              <DAI name="ctlModel"><Val>sbo-with-enhanced-security</Val></DAI>
+              <DAI name="sboTimeout"><Val>10000</Val></DAI></DOI>
+          </LN>
+        </LDevice>
       </Server>
     </AccessPoint>
   </IED>
@@ -123,6 +149,22 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
       <DO name="AnIn1" type="DEMO_MV"/>
       <DO name="SetPt1" type="DEMO_ASG"/>
       <DO name="IntSet1" type="DEMO_ING"/>
+    </LNodeType>
+    <LNodeType id="DEMO_CSWI_DN" lnClass="CSWI">
+      <DO name="Beh" type="DEMO_ENS_Beh"/>
+      <DO name="Pos" type="DEMO_DPC_DN"/>
+    </LNodeType>
+    <LNodeType id="DEMO_CSWI_SN" lnClass="CSWI">
+      <DO name="Beh" type="DEMO_ENS_Beh"/>
+      <DO name="Pos" type="DEMO_DPC_SN"/>
+    </LNodeType>
+    <LNodeType id="DEMO_CSWI_DE" lnClass="CSWI">
+      <DO name="Beh" type="DEMO_ENS_Beh"/>
+      <DO name="Pos" type="DEMO_DPC_DN"/>
+    </LNodeType>
+    <LNodeType id="DEMO_CSWI_SE" lnClass="CSWI">
+      <DO name="Beh" type="DEMO_ENS_Beh"/>
+      <DO name="Pos" type="DEMO_DPC_SE"/>
     </LNodeType>
     <DOType id="DEMO_ENC_Mod" cdc="ENC">
       <DA name="stVal" bType="Enum" type="BehaviourModeKind" fc="ST" dchg="true"/>
@@ -178,6 +220,58 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
       <DA name="setVal" bType="INT32" fc="SP" dchg="true"/>
       <DA name="d" bType="VisString255" fc="DC"/>
     </DOType>
+    <DOType id="DEMO_DPC_DN" cdc="DPC">
+      <DA name="origin" bType="Struct" type="DEMO_Originator" fc="ST"/>
+      <DA name="ctlNum" bType="INT8U" fc="ST"/>
+      <DA name="stVal" bType="Dbpos" fc="ST" dchg="true"/>
+      <DA name="q" bType="Quality" fc="ST" qchg="true"/>
+      <DA name="t" bType="Timestamp" fc="ST"/>
+      <DA name="Oper" bType="Struct" type="DEMO_DPCOperate" fc="CO"/>
+      <DA name="ctlModel" bType="Enum" type="CtlModelKind" fc="CF"/>
+    </DOType>
+    <DOType id="DEMO_DPC_SN" cdc="DPC">
+      <DA name="origin" bType="Struct" type="DEMO_Originator" fc="ST"/>
+      <DA name="ctlNum" bType="INT8U" fc="ST"/>
+      <DA name="stVal" bType="Dbpos" fc="ST" dchg="true"/>
+      <DA name="q" bType="Quality" fc="ST" qchg="true"/>
+      <DA name="t" bType="Timestamp" fc="ST"/>
+      <DA name="SBO" bType="VisString65" fc="CO"/>
+      <DA name="Oper" bType="Struct" type="DEMO_DPCOperate" fc="CO"/>
+      <DA name="Cancel" bType="Struct" type="DEMO_DPCCancel" fc="CO"/>
+      <DA name="ctlModel" bType="Enum" type="CtlModelKind" fc="CF"/>
+      <DA name="sboTimeout" bType="INT32U" fc="CF"/>
+    </DOType>
+    <DOType id="DEMO_DPC_SE" cdc="DPC">
+      <DA name="origin" bType="Struct" type="DEMO_Originator" fc="ST"/>
+      <DA name="ctlNum" bType="INT8U" fc="ST"/>
+      <DA name="stVal" bType="Dbpos" fc="ST" dchg="true"/>
+      <DA name="q" bType="Quality" fc="ST" qchg="true"/>
+      <DA name="t" bType="Timestamp" fc="ST"/>
+      <DA name="SBOw" bType="Struct" type="DEMO_DPCOperate" fc="CO"/>
+      <DA name="Oper" bType="Struct" type="DEMO_DPCOperate" fc="CO"/>
+      <DA name="Cancel" bType="Struct" type="DEMO_DPCCancel" fc="CO"/>
+      <DA name="ctlModel" bType="Enum" type="CtlModelKind" fc="CF"/>
+      <DA name="sboTimeout" bType="INT32U" fc="CF"/>
+    </DOType>
+    <DAType id="DEMO_Originator">
+      <BDA name="orCat" bType="Enum" type="OrCatKind"/>
+      <BDA name="orIdent" bType="Octet64"/>
+    </DAType>
+    <DAType id="DEMO_DPCOperate">
+      <BDA name="ctlVal" bType="BOOLEAN"/>
+      <BDA name="origin" bType="Struct" type="DEMO_Originator"/>
+      <BDA name="ctlNum" bType="INT8U"/>
+      <BDA name="T" bType="Timestamp"/>
+      <BDA name="Test" bType="BOOLEAN"/>
+      <BDA name="Check" bType="Check"/>
+    </DAType>
+    <DAType id="DEMO_DPCCancel">
+      <BDA name="ctlVal" bType="BOOLEAN"/>
+      <BDA name="origin" bType="Struct" type="DEMO_Originator"/>
+      <BDA name="ctlNum" bType="INT8U"/>
+      <BDA name="T" bType="Timestamp"/>
+      <BDA name="Test" bType="BOOLEAN"/>
+    </DAType>
     <DAType id="DEMO_AnalogueValue">
       <BDA name="f" bType="FLOAT32"/>
     </DAType>
@@ -195,6 +289,17 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
       <EnumVal ord="1">Ok</EnumVal>
       <EnumVal ord="2">Warning</EnumVal>
       <EnumVal ord="3">Alarm</EnumVal>
+    </EnumType>
+    <EnumType id="OrCatKind">
+      <EnumVal ord="0">not-supported</EnumVal>
+      <EnumVal ord="1">bay-control</EnumVal>
+      <EnumVal ord="2">station-control</EnumVal>
+      <EnumVal ord="3">remote-control</EnumVal>
+      <EnumVal ord="4">automatic-bay</EnumVal>
+      <EnumVal ord="5">automatic-station</EnumVal>
+      <EnumVal ord="6">automatic-remote</EnumVal>
+      <EnumVal ord="7">maintenance</EnumVal>
+      <EnumVal ord="8">process</EnumVal>
     </EnumType>
     <EnumType id="CtlModelKind">
       <EnumVal ord="0">status-only</EnumVal>

@@ -5,7 +5,8 @@ from a dict (:meth:`IedServer.from_dict`), start it, and keep its values up to
 date from Python; clients read them without any Python code running (the C
 fast path). Python handlers can be attached to chosen objects: they approve or
 refuse writes (:meth:`IedServer.on_write`), produce values on demand
-(:meth:`IedServer.on_read`) and watch clients come and go
+(:meth:`IedServer.on_read`), decide control commands
+(:meth:`IedServer.on_control`) and watch clients come and go
 (:meth:`IedServer.on_connection`).
 
 Example::
@@ -60,6 +61,7 @@ import atexit
 import contextlib
 import copy
 import datetime as _dt
+import enum
 import logging
 import os
 import threading
@@ -69,7 +71,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
 
 from . import __version__, _ffi
-from ._enums import DataAccessError, FunctionalConstraint, IedClientError, MmsType
+from ._enums import AddCause, ControlModel, DataAccessError, FunctionalConstraint, IedClientError, MmsType, OrCat
 from ._errors import (
     InvalidArgumentError,
     TypeInconsistentError,
@@ -82,7 +84,13 @@ from ._server_model import _name_bytes as _ascii
 from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 __all__ = [
+    "AddCause",
     "ClientConnection",
+    "ControlAction",
+    "ControlModel",
+    "ControlRefused",
+    "ControlStage",
+    "OrCat",
     "DataAccessError",
     "DataAccessRejected",
     "FunctionalConstraint",
@@ -107,6 +115,9 @@ _SEV_CONNECTED = 1
 _SEV_DISCONNECTED = 2
 _SEV_WRITE = 3
 _SEV_READ = 4
+_SEV_CONTROL_CHECK = 5
+_SEV_CONTROL_WAIT = 6
+_SEV_CONTROL_OPERATE = 7
 #: Bound of the server's event queue (requests waiting for a Python handler and
 #: connection events): beyond it the library refuses a request at once with
 #: temporarily-unavailable, or drops a connection event, and counts it.
@@ -204,6 +215,87 @@ class DataAccessRejected(Exception):
         self.error = DataAccessError(error)
 
 
+class ControlStage(str, enum.Enum):
+    """The stage of a control command a control handler is called for."""
+
+    #: static tests (interlocking, mode, ...) at select and at operate
+    CHECK = "check"
+    #: dynamic tests (synchrocheck, ...) at operate, after CHECK
+    WAIT = "wait"
+    #: the execution of an operate
+    OPERATE = "operate"
+
+
+@dataclass(frozen=True)
+class ControlAction:
+    """A client's control command, as a control handler sees it
+    (see :meth:`IedServer.on_control`).
+
+    :ivar reference: the controlled data object, ``"LD/LN.DO"``
+    :ivar stage: the stage the handler is called for
+    :ivar ctl_model: the object's control model
+    :ivar is_select: the command is a select (a Read of ``SBO`` or a Write of
+        ``SBOw``); only the CHECK stage sees selects
+    :ivar ctl_num: ``ctlNum`` of the command (0..255)
+    :ivar or_cat: ``origin.orCat`` (an :class:`OrCat`, or the int received when
+        it is outside the list)
+    :ivar or_ident: ``origin.orIdent`` as sent (octets)
+    :ivar t: ``T``, the time the client sent the command (``None`` for the
+        select of an sbo-normal object, which carries no parameters)
+    :ivar oper_time: ``operTm`` of a time-activated operate, else ``None``
+    :ivar test: the ``Test`` flag: the command is a test, the process must not
+        be changed (the server does not update ``stVal`` in test mode)
+    :ivar interlock_check: the client asks for the interlocking check (``Check`` bit 1)
+    :ivar synchro_check: the client asks for the synchrocheck (``Check`` bit 0)
+    :ivar peer: ``"address:port"`` of the client
+    :ivar connection: the client's association
+    :ivar mms_value: ``ctlVal`` with its MMS type (``None`` when the command has no value)
+    """
+
+    reference: str
+    stage: ControlStage
+    ctl_model: ControlModel
+    is_select: bool
+    ctl_num: int
+    or_cat: Union[OrCat, int]
+    or_ident: bytes
+    t: Optional[Timestamp]
+    oper_time: Optional[Timestamp]
+    test: bool
+    interlock_check: bool
+    synchro_check: bool
+    peer: str
+    connection: ClientConnection
+    mms_value: Optional[MmsValue] = None
+
+    @property
+    def or_ident_text(self) -> str:
+        """``origin.orIdent`` decoded as UTF-8 (undecodable octets replaced)."""
+        return self.or_ident.decode("utf-8", "replace")
+
+
+class ControlRefused(Exception):
+    """Raise from a control handler to refuse the command with ``add_cause``
+    (logged at debug level only: this is an answer, not a failure).
+
+    :param add_cause: the :class:`AddCause` the client receives in the
+        LastApplError (enhanced models) or that the server logs (normal models)
+    :param message: optional reason (for the log)
+    """
+
+    def __init__(self, add_cause: Union[AddCause, int] = AddCause.UNKNOWN, message: str = "") -> None:
+        cause = int(add_cause)
+        if not 0 <= cause <= 255:
+            raise ValueError("an AddCause is 0..255")
+        #: the AddCause (an :class:`AddCause`, or the int when it is not in the list)
+        self.add_cause: Union[AddCause, int] = AddCause(cause) if cause in AddCause._value2member_map_ else cause
+        super().__init__(message or getattr(self.add_cause, "name", str(cause)))
+
+
+#: Handler of one stage of a control command: ``handler(action, value)``.
+ControlHandler = Callable[[ControlAction, Any], Any]
+
+
 WriteHandler = Callable[[WriteRequest], Any]
 ReadHandler = Callable[[ReadRequest], Any]
 ConnectionHandler = Callable[[ClientConnection, bool], Any]
@@ -223,6 +315,35 @@ class _Hook:
         self.reference = reference
         self.fc = fc
         self.is_write = is_write
+
+
+class _ControlHook:
+    """One :meth:`IedServer.on_control` registration; ``id`` is its C userdata."""
+
+    __slots__ = ("id", "reference", "handlers", "ctl_val_spec", "spec_done")
+
+    def __init__(self, hook_id: int, reference: str, handlers: dict[ControlStage, ControlHandler]) -> None:
+        self.id = hook_id
+        self.reference = reference
+        self.handlers = handlers
+        self.ctl_val_spec: Optional[VariableSpec] = None  # Oper.ctlVal, fetched at the first command
+        self.spec_done = False
+
+
+#: i61_server_event_kind of a control event -> its stage
+_CONTROL_STAGES = {
+    _SEV_CONTROL_CHECK: ControlStage.CHECK,
+    _SEV_CONTROL_WAIT: ControlStage.WAIT,
+    _SEV_CONTROL_OPERATE: ControlStage.OPERATE,
+}
+#: i61_control_stage mask bit of each stage
+_STAGE_BITS = {ControlStage.CHECK: 1, ControlStage.WAIT: 2, ControlStage.OPERATE: 4}
+#: The AddCause of a handler that returns False
+_REFUSAL_CAUSE = {
+    ControlStage.CHECK: AddCause.BLOCKED_BY_INTERLOCKING,
+    ControlStage.WAIT: AddCause.BLOCKED_BY_SYNCHROCHECK,
+    ControlStage.OPERATE: AddCause.UNKNOWN,
+}
 
 
 class _Core:
@@ -254,6 +375,7 @@ class _Core:
         self.hooks_by_id: dict[int, _Hook] = {}
         self.next_hook_id = 1
         self.hooks: dict[tuple[bool, int, int], _Hook] = {}  # current handler per object
+        self.controls: dict[str, _ControlHook] = {}  # current control handlers per DO reference
         self.peers: dict[int, ClientConnection] = {}  # dispatcher thread only
         self.conn_callbacks: list[ConnectionHandler] = []
         self.handler_error = DataAccessError.TEMPORARILY_UNAVAILABLE
@@ -312,6 +434,13 @@ class _Core:
             hook = _Hook(self.next_hook_id, callback, reference, fc, is_write)
             self.next_hook_id += 1
             self.hooks_by_id[hook.id] = hook
+        return hook
+
+    def new_control_hook(self, reference: str, handlers: dict[ControlStage, ControlHandler]) -> _ControlHook:
+        with self.c_lock:
+            hook = _ControlHook(self.next_hook_id, reference, handlers)
+            self.next_hook_id += 1
+            self.hooks_by_id[hook.id] = hook  # type: ignore[assignment]
         return hook
 
     # ---- dispatcher thread
@@ -389,6 +518,9 @@ class _Core:
                 except Exception:
                     log.exception("exception in the connection callback %r", cb)
             return
+        if kind in _CONTROL_STAGES:
+            self.handle_control(ev, _CONTROL_STAGES[kind], conn_id, ref)
+            return
         if kind not in (_SEV_WRITE, _SEV_READ):
             log.debug("ignoring a server event of unknown kind %d", kind)
             return
@@ -419,6 +551,109 @@ class _Core:
         else:
             req = ReadRequest(ref, f, conn, hook.reference)
         self.run_hook(hook, token, req)
+
+    def handle_control(self, ev: Any, stage: ControlStage, conn_id: int, ref: str) -> None:
+        """One stage of a control command: build the :class:`ControlAction`, run
+        the handler, answer with ``i61_server_complete_control``."""
+        ffi, lib = self.ffi, self.lib
+        token = int(ev.token)
+        if self.stopping:
+            log.debug("control of %s dropped: the server stopped", ref)
+            return
+        hook = self.hooks_by_id.get(int(ffi.cast("uintptr_t", ev.userdata)))
+        handler = hook.handlers.get(stage) if isinstance(hook, _ControlHook) else None
+        if handler is None:  # removed meanwhile: the stage accepts, as without a handler
+            self.complete_control(token, _HOOK_ACCEPT, ref, stage)
+            return
+        mv: Optional[MmsValue] = None
+        if ev.value != ffi.NULL:
+            try:
+                mv = MmsValue._own(lib.i61_value_clone(ev.value))
+            except MemoryError:
+                log.error("control of %s refused: out of memory", ref)
+                self.complete_control(token, int(AddCause.UNKNOWN), ref, stage)
+                return
+        try:
+            action = self.control_action(ev.ctl, stage, conn_id, ref, mv)
+            value = self.control_value(hook, mv)
+        except Exception:  # a malformed event: refuse rather than guess
+            log.exception("control of %s: cannot decode the command", ref)
+            self.complete_control(token, int(AddCause.UNKNOWN), ref, stage)
+            return
+        try:
+            result = self.control_answer(stage, handler(action, value))
+        except ControlRefused as rej:
+            log.debug("%s of %s refused by the handler: %s", stage.value, ref, rej)
+            result = int(rej.add_cause)
+        except Exception:
+            self.handler_failures += 1
+            log.exception("exception in the %s handler of %s (client %s): refused with AddCause unknown",
+                          stage.value, ref, action.peer)
+            result = int(AddCause.UNKNOWN)
+        self.complete_control(token, result, ref, stage)
+
+    def control_action(self, c: Any, stage: ControlStage, conn_id: int, ref: str,
+                       mv: Optional[MmsValue]) -> ControlAction:
+        ffi = self.ffi
+        peer = ffi.string(c.peer).decode("utf-8", "replace")
+        conn = self.peers.get(conn_id) or ClientConnection(conn_id, peer)
+        n = min(int(c.or_ident_len), 64)
+        or_ident = bytes(ffi.buffer(c.or_ident))[:n]
+        or_cat = int(c.or_cat)
+        model = int(c.ctl_model)
+        ctl_model: Any = ControlModel(model) if model in ControlModel._value2member_map_ else model
+        is_select = bool(c.is_select)
+        no_params = is_select and mv is None  # the Read of SBO (sbo-normal) carries nothing
+        return ControlAction(
+            reference=ref,
+            stage=stage,
+            ctl_model=ctl_model,
+            is_select=is_select,
+            ctl_num=int(c.ctl_num),
+            or_cat=OrCat(or_cat) if or_cat in OrCat._value2member_map_ else or_cat,
+            or_ident=or_ident,
+            t=None if no_params else Timestamp.from_bytes(bytes(ffi.buffer(c.t))),
+            oper_time=Timestamp.from_bytes(bytes(ffi.buffer(c.oper_tm))) if c.has_oper_tm else None,
+            test=bool(c.test),
+            interlock_check=bool(c.interlock_check),
+            synchro_check=bool(c.synchro_check),
+            peer=peer or conn.peer,
+            connection=conn,
+            mms_value=mv,
+        )
+
+    def control_value(self, hook: _ControlHook, mv: Optional[MmsValue]) -> Any:
+        """ctlVal as plain Python; structures (APC's AnalogueValue) as dicts by component name."""
+        if mv is None:
+            return None
+        if not hook.spec_done:
+            hook.spec_done = True
+            try:
+                with self.use() as ptr:
+                    hook.ctl_val_spec = self.spec(self.lib.i61_server_model(ptr), f"{hook.reference}.Oper.ctlVal",
+                                                  int(FunctionalConstraint.CO))
+            except Exception as exc:  # names are still correct without it: components become a list
+                log.debug("no type of %s.Oper.ctlVal: %s", hook.reference, exc)
+        return _plain(mv, hook.ctl_val_spec)
+
+    @staticmethod
+    def control_answer(stage: ControlStage, out: Any) -> int:
+        if out is None or out is True:
+            return _HOOK_ACCEPT
+        if out is False:
+            return int(_REFUSAL_CAUSE[stage])
+        if isinstance(out, AddCause):
+            return int(out)
+        raise TypeError(f"a control handler returns None/True (accept), False or an AddCause (refuse), not {out!r}")
+
+    def complete_control(self, token: int, result: int, ref: str, stage: ControlStage) -> None:
+        with self.c_lock:
+            if self.ptr is None:
+                return
+            err = self.lib.i61_server_complete_control(self.ptr, token, result)
+            running = bool(self.lib.i61_server_is_running(self.ptr))
+        self.log_completion(err, running, f"{stage.value} of {ref}",
+                            "the client got AddCause time-limit-over")
 
     def run_hook(self, hook: _Hook, token: int, req: Any) -> None:
         try:
@@ -478,15 +713,19 @@ class _Core:
             fn = self.lib.i61_server_complete_write if is_write else self.lib.i61_server_complete_read
             err = fn(self.ptr, token, result)
             running = bool(self.lib.i61_server_is_running(self.ptr))
-        what = "write" if is_write else "read"
+        self.log_completion(err, running, f"{'write' if is_write else 'read'} of {ref}",
+                            "the client got temporarily-unavailable")
+
+    @staticmethod
+    def log_completion(err: int, running: bool, what: str, late: str) -> None:
         if err != 0 and not running:
-            log.debug("%s of %s: the server stopped before the handler answered", what, ref)
+            log.debug("%s: the server stopped before the handler answered", what)
         elif err == IedClientError.OBJECT_DOES_NOT_EXIST:
-            log.warning("%s of %s: the handler answered too late (the client got temporarily-unavailable)", what, ref)
+            log.warning("%s: the handler answered too late (%s)", what, late)
         elif err == IedClientError.CONNECTION_LOST:
-            log.debug("%s of %s: the client left before the handler answered", what, ref)
+            log.debug("%s: the client left before the handler answered", what)
         elif err != 0:
-            log.error("completing the %s of %s failed: error %d", what, ref, err)
+            log.error("completing the %s failed: error %d", what, err)
 
     # ---- lifetime
 
@@ -526,6 +765,7 @@ class _Core:
             self.lib.i61_server_free(ptr)
             self.hooks_by_id.clear()
             self.hooks.clear()
+            self.controls.clear()
             self.conn_callbacks.clear()
         except Exception:  # finalizers must not raise
             log.exception("error while freeing a server")
@@ -598,6 +838,15 @@ class IedServer:
     RptID purges the buffer. SqNum restarts at 0 on every enable. Owner is the
     client's IP address; a URCB reservation ends with its association, a BRCB
     one (ResvTms) is kept ResvTms seconds for the same client address.
+
+    Control. Every data object with an ``Oper`` [CO] structure is
+    controllable with the model of its ``ctlModel`` [CF] (direct-normal when
+    it has none), ``sboTimeout`` and ``sboClass``: Write ``Oper`` (operate),
+    Read ``SBO`` (sbo-normal select), Write ``SBOw`` (sbo-enhanced select),
+    Write ``Cancel``, with LastApplError and CommandTermination for the
+    enhanced models. Without Python it accepts the commands its model allows
+    and sets ``stVal`` from ``ctlVal``; :meth:`on_control` adds interlocking,
+    synchrocheck and execution handlers.
 
     Values set with :meth:`update_value` and friends trigger the reports: an
     attribute triggers by the ``dchg``/``qchg``/``dupd`` flags of its SCL DA
@@ -775,7 +1024,9 @@ class IedServer:
         :param idle_timeout: seconds of silence after which an association is
             closed (default 0 = never)
         :param hook_timeout: seconds a read/write handler may take before the
-            client is answered ``temporarily-unavailable`` (default 10)
+            client is answered ``temporarily-unavailable`` (default 10); a
+            control handler that takes longer refuses with AddCause
+            time-limit-over
         :param handler_error: the DataAccessError answered when a handler raises
             (default ``TEMPORARILY_UNAVAILABLE``)
         """
@@ -938,7 +1189,7 @@ class IedServer:
 
     @property
     def handler_failures(self) -> int:
-        """How many times a read/write handler raised (each was logged)."""
+        """How many times a read, write or control handler raised (each was logged)."""
         return self._core.handler_failures
 
     @property
@@ -1257,8 +1508,149 @@ class IedServer:
         self._core.conn_callbacks.append(callback)
         self._core.track_connections()
 
+    # ---------------------------------------------------------------- control
+
+    def on_control(
+        self,
+        ref: Reference,
+        *,
+        check: Optional[ControlHandler] = None,
+        wait: Optional[ControlHandler] = None,
+        operate: Optional[ControlHandler] = None,
+        update_status: bool = True,
+    ) -> None:
+        """Handle the control commands of a controllable data object in Python.
+
+        Every stage of a command with a handler calls ``handler(action, value)``
+        on the server's handler thread (``action`` a :class:`ControlAction`,
+        ``value`` the ``ctlVal`` as plain Python: bool for SPC/DPC, int for
+        INC/ENC, a :class:`BitString` for a tap command, a dict by component
+        name for APC's AnalogueValue such as ``{"f": 12.5}``; ``None`` for the
+        select of an sbo-normal object, which carries no value):
+
+        * ``check``: static tests (interlocking, mode, ...), at every select
+          (``action.is_select``) and operate, before the client is answered;
+        * ``wait``: dynamic tests (synchrocheck, ...) at operate, after
+          ``check``; in the enhanced models after the positive response;
+        * ``operate``: the execution; normal models answer the client after
+          it, enhanced models send CommandTermination+ (or - with the AddCause)
+          after it.
+
+        A handler accepts by returning ``None`` or ``True``; it refuses by
+        returning ``False`` (AddCause blocked-by-interlocking for ``check``,
+        blocked-by-synchrocheck for ``wait``, unknown for ``operate``), by
+        returning an :class:`AddCause`, or by raising :class:`ControlRefused`
+        ``(add_cause)``. The client sees the AddCause in the LastApplError the
+        server sends (enhanced models) with the negative response or the
+        CommandTermination-. A handler that raises anything else is logged and
+        refuses with AddCause unknown; one that takes longer than the hook
+        timeout (:meth:`configure`) refuses with time-limit-over.
+
+        Stages without a handler accept. A controllable DO with no handler at
+        all accepts every command its control model allows. After an accepted
+        operate that is not a test the server stores ``stVal := ctlVal`` (for
+        a DPC: on/off), ``t``, and ``ctlNum``/``origin`` of the object where
+        it has them; ``update_status=False`` leaves ``stVal`` to the
+        ``operate`` handler (for example a breaker that reaches its position
+        later, set with :meth:`update_value`).
+
+        The select state machine (sboTimeout, operate-once/operate-many, one
+        client at a time), Cancel, ctlNum checks, test mode, CommandTermination,
+        LastApplError and time-activated operate (``operTm``: the check runs at
+        once, wait and operate at that time) are the library's: handlers only
+        decide.
+
+        Calling ``on_control(ref)`` without handlers removes them. One
+        registration per object; a new one replaces the previous.
+
+        :param ref: the data object, ``"LD/LN.DO"``
+        :raises ObjectDoesNotExistError: no such object, or it is not
+            controllable (no ``Oper`` [CO])
+        """
+        ref_s = ref.decode("utf-8", "replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+        handlers: dict[ControlStage, ControlHandler] = {}
+        for stage, fn in ((ControlStage.CHECK, check), (ControlStage.WAIT, wait), (ControlStage.OPERATE, operate)):
+            if fn is not None:
+                if not callable(fn):
+                    raise TypeError(f"the {stage.value} handler must be callable (or None)")
+                handlers[stage] = fn
+        mask = sum(_STAGE_BITS[st] for st in handlers)
+        ffi, lib, core = self._ffi, self._lib, self._core
+        ref_b = _ref_bytes(ref_s)
+        hook = core.new_control_hook(ref_s, handlers) if handlers else None
+        userdata = ffi.cast("void *", hook.id) if hook is not None else ffi.NULL
+        with core.use() as ptr:
+            err = lib.i61_server_set_control_handler(ptr, ref_b, mask, 1 if update_status else 0, userdata)
+        if err != 0:
+            if err == IedClientError.OBJECT_DOES_NOT_EXIST:
+                raise exception_for(err, f"{ref_s}: no controllable data object (LD/LN.DO with Oper [CO])", ref_s)
+            raise exception_for(err, f"cannot set the control handlers of {ref_s}", ref_s)
+        if hook is None:
+            core.controls.pop(ref_s, None)  # commands already queued still reach it (core.hooks_by_id)
+        else:
+            core.controls[ref_s] = hook
+
+    def control_model(self, ref: Reference) -> Optional[ControlModel]:
+        """The control model the server applies to a data object (``"LD/LN.DO"``),
+        or ``None`` when it is not controllable."""
+        ref_s = ref.decode("utf-8", "replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+        ref_b = _ref_bytes(ref_s)
+        with self._core.use() as ptr:
+            m = int(self._lib.i61_server_control_model(ptr, ref_b))
+        return ControlModel(m) if m in ControlModel._value2member_map_ else None
+
+    def set_control_model(
+        self,
+        ref: Reference,
+        model: Union[ControlModel, int],
+        *,
+        sbo_timeout: float = 30.0,
+        operate_many: bool = False,
+    ) -> None:
+        """Declare a data object's control model (instead of its ``ctlModel``
+        [CF] attribute), with the select timeout and class of the SBO models;
+        also stores ``ctlModel``/``sboTimeout``/``sboClass`` [CF] where the
+        object has them. Use it before :meth:`start` (a select in progress
+        keeps the former settings).
+
+        :param ref: the data object, ``"LD/LN.DO"``
+        :param model: the :class:`ControlModel`
+        :param sbo_timeout: seconds a selection stays valid without an operate
+        :param operate_many: sboClass operate-many (the selection survives an
+            operate until it times out) instead of operate-once
+        :raises ObjectDoesNotExistError: no such data object
+        :raises InvalidArgumentError: no ``Oper`` [CO] (every model but
+            status-only needs it), or a value out of range
+        """
+        ref_s = ref.decode("utf-8", "replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+        m = int(model)
+        if m not in ControlModel._value2member_map_:
+            raise InvalidArgumentError(f"control model {m} is not 0..4", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        ms = _ms(sbo_timeout, "sbo_timeout")
+        if ms <= 0:
+            raise InvalidArgumentError("sbo_timeout must be positive", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        with self._core.use() as ptr:
+            err = self._lib.i61_model_set_control(self._lib.i61_server_model(ptr), _ref_bytes(ref_s), m, ms,
+                                                  1 if operate_many else 0)
+        if err != 0:
+            raise exception_for(err, f"cannot make {ref_s} {ControlModel(m).name}", ref_s)
+
 
 # ------------------------------------------------------------------ helpers
+
+
+def _plain(mv: MmsValue, spec: Optional[VariableSpec]) -> Any:
+    """A value as plain Python, structures as dicts when ``spec`` names their components."""
+    t = mv.type
+    if t == MmsType.STRUCTURE:
+        kids = list(mv)
+        if spec is not None and spec.type == MmsType.STRUCTURE and len(spec.children) == len(kids):
+            return {c.name: _plain(v, c) for c, v in zip(spec.children, kids)}
+        return [_plain(v, None) for v in kids]
+    if t == MmsType.ARRAY:
+        el = spec.element if spec is not None else None
+        return [_plain(v, el) for v in mv]
+    return mv.to_python()
 
 
 def _ref_bytes(ref: str) -> bytes:

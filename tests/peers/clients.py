@@ -48,6 +48,31 @@ Neither peer joins segmented reports: each segment arrives as a report (same Seq
 members of that segment included); pyiec61850-ng does not show SubSeqNum either.
 The Rust client (0.14) cannot write EntryID (object-non-existent, against libiec61850's server
 too), so it cannot resynchronise a BRCB.
+Control (both peer clients operating a server's controllable objects):
+
+* :class:`PyiecControlClient` - libiec61850's ``ControlObjectClient`` in the same child
+  process as the report client (JSON commands ``ctl_*``); a CommandTermination handler
+  (``CommandTermHandler``/``CommandTermSubscriber``) records what
+  ``ControlObjectClient_getLastApplError`` shows when one arrives: libiec61850 resets it to
+  ``{error 0, addCause 0, ctlNum 0}`` on CommandTermination+ and fills it from the report on
+  CommandTermination- (its examples call ``error != 0`` a CommandTermination-). The AddCause of
+  a refusal comes from the LastApplError sent *before* the negative response. Creating the
+  same reference twice in one process re-registers the subscriber and crashes the binding:
+  :meth:`PyiecControlClient.create` once per reference. Blocking calls keep the GIL, and the
+  CommandTermination handler needs it: wait for an expected termination
+  (:meth:`PyiecControlClient.terminations`) before the next command.
+* :class:`RustControlSession` - the Rust client (0.14) does not read ctlModel (give the
+  model), sends only bool/int/float ctlVal (an APC's AnalogueValue goes out as a bare FLOAT)
+  and has no operTm; ``operate`` of the enhanced models returns after the
+  CommandTermination with ``(success, add_cause)`` - and when the server refused the operate
+  (negative response, so no CommandTermination follows) only after its request timeout
+  (5 s by default: ``request_timeout_ms``). It ignores the LastApplError that
+  libiec61850's server and ours send before a negative response (with Error 0): its
+  ``add_cause`` is then "unknown"; it does read the AddCause of a CommandTermination-, and of
+  the [LastApplError, Oper] report its own server sends after the negative response.
+* Both increment ctlNum before a select or a direct operate (``set_ctl_num(n)``: the next
+  such command carries ``n + 1``); the operate of an SBO model carries the select's ctlNum.
+
 RCB values are a dict with the keys of :data:`RCB_KEYS`; TrgOps/OptFlds/ReasonCode are the
 masks both peers use (and py61850: IEC bit n -> ``1 << (n - 1)``).
 """
@@ -233,6 +258,45 @@ def pyiec_mms_value(btype: str, value: Any) -> Any:
         L.MmsValue_setUtcTimeQuality(v, 0x8A)  # leap seconds known, 10-bit accuracy
         return v
     raise TypeError(f"no MmsValue for bType {btype}")
+
+
+def _pyiec_octets(raw: bytes) -> Any:
+    L = _pyiec()
+    v = L.MmsValue_newOctetString(len(raw), 64)
+    for i, b in enumerate(raw):
+        L.MmsValue_setOctetStringOctet(v, i, b)
+    return v
+
+
+def pyiec_ctl_value(value: Any) -> Any:
+    """A new ``MmsValue`` for a control value given as JSON: ``bool`` (SPC/DPC) ->
+    BOOLEAN, ``int`` (INC/ENC) -> INTEGER 32, ``float`` -> FLOAT32, ``{"f": x}`` /
+    ``{"i": n}`` / both -> an AnalogueValue structure (APC; components in that order),
+    ``{"bits": "10"}`` -> a bit string (tap command)."""
+    L = _pyiec()
+    if isinstance(value, bool):
+        return L.MmsValue_newBoolean(value)
+    if isinstance(value, int):
+        return L.MmsValue_newIntegerFromInt32(value)
+    if isinstance(value, float):
+        return L.MmsValue_newFloat(value)
+    if isinstance(value, dict) and "bits" in value:
+        bits = str(value["bits"])
+        v = L.MmsValue_newBitString(len(bits))
+        for i, ch in enumerate(bits):
+            L.MmsValue_setBitStringBit(v, i, ch == "1")
+        return v
+    if isinstance(value, dict) and value and set(value) <= {"f", "i"}:
+        parts = []
+        if "i" in value:
+            parts.append(L.MmsValue_newIntegerFromInt32(int(value["i"])))
+        if "f" in value:
+            parts.append(L.MmsValue_newFloat(float(value["f"])))
+        v = L.MmsValue_createEmptyStructure(len(parts))
+        for i, part in enumerate(parts):
+            L.MmsValue_setElement(v, i, part)
+        return v
+    raise TypeError(f"no control value for {value!r}")
 
 
 def pyiec_write(con: Any, leaf: Leaf, value: Any) -> int:
@@ -454,6 +518,9 @@ class _PyiecChild:
         self.reports: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.subscribers: dict[str, tuple[Any, Any]] = {}  # kept alive until os._exit
+        # control objects by reference, with their CommandTermination subscriber and handler
+        self.controls: dict[str, tuple[Any, Any, Any]] = {}
+        self.terminations: list[dict[str, Any]] = []
 
     def _retry(self, fn: Any, *args: Any) -> Any:
         """Call a blocking libiec61850 function, retrying a timeout (see PYIEC_CHILD_REQUEST_TIMEOUT_MS)."""
@@ -547,6 +614,131 @@ class _PyiecChild:
 
     def cmd_state(self) -> dict[str, Any]:
         return {"err": 0, "state": int(self.L.IedConnection_getState(self.con))}
+
+    # ---- control (ControlObjectClient_*); never retried: a repeated operate is another command
+
+    def _co(self, ref: str) -> Any:
+        co = self.controls.get(ref)
+        if co is None:
+            raise KeyError(f"no control object {ref}: send ctl_create first")
+        return co[0]
+
+    def _ctl_result(self, co: Any, ok: Any) -> dict[str, Any]:
+        L = self.L
+        lae = L.ControlObjectClient_getLastApplError(co)
+        return {"err": 0, "ok": bool(ok), "last_error": int(L.ControlObjectClient_getLastError(co)),
+                "appl_error": {"error": int(lae.error), "add_cause": int(lae.addCause), "ctl_num": int(lae.ctlNum)}}
+
+    def cmd_ctl_create(self, ref: str) -> dict[str, Any]:
+        """ControlObjectClient_create (reads ctlModel and the Oper type) and a
+        CommandTermination handler recording what getLastApplError says when one arrives."""
+        L = self.L
+        child = self
+        try:
+            co = L.ControlObjectClient_create(ref, self.con)
+        except RuntimeError as exc:  # NULL: e.g. status-only, or the reads failed
+            return {"err": 0, "created": False, "error": repr(exc)}
+        if co is None:
+            return {"err": 0, "created": False, "error": "NULL"}
+
+        class Handler(L.CommandTermHandler):  # type: ignore[misc, name-defined]
+            def trigger(self) -> None:
+                try:
+                    lae = L.ControlObjectClient_getLastApplError(self._libiec61850_control_object_client)
+                    rec = {"ref": ref, "error": int(lae.error), "add_cause": int(lae.addCause),
+                           "ctl_num": int(lae.ctlNum), "at": time.time()}
+                except Exception as exc:  # never let an exception into the SWIG director
+                    rec = {"ref": ref, "exception": repr(exc), "at": time.time()}
+                with child.cond:
+                    child.terminations.append(rec)
+                    child.cond.notify_all()
+
+        handler = Handler()
+        sub = L.CommandTermSubscriber()
+        sub.setLibiec61850ControlObjectClient(co)
+        sub.setEventHandler(handler)
+        sub.subscribe()
+        self.controls[ref] = (co, sub, handler)
+        return {"err": 0, "created": True, "model": int(L.ControlObjectClient_getControlModel(co)),
+                "ctl_val_type": int(L.ControlObjectClient_getCtlValType(co))}
+
+    def cmd_ctl_params(self, ref: str, or_cat: Optional[int] = None, or_ident: Optional[str] = None,
+                       ctl_num: Optional[int] = None, test: Optional[bool] = None,
+                       interlock_check: Optional[bool] = None, synchro_check: Optional[bool] = None,
+                       constant_t: Optional[bool] = None) -> dict[str, Any]:
+        L = self.L
+        co = self._co(ref)
+        if or_cat is not None or or_ident is not None:
+            L.ControlObjectClient_setOrigin(co, or_ident or "", int(or_cat or 0))
+        if ctl_num is not None:
+            L.ControlObjectClient_setCtlNum(co, int(ctl_num))
+        if test is not None:
+            L.ControlObjectClient_setTestMode(co, bool(test))
+        if interlock_check is not None:
+            L.ControlObjectClient_setInterlockCheck(co, bool(interlock_check))
+        if synchro_check is not None:
+            L.ControlObjectClient_setSynchroCheck(co, bool(synchro_check))
+        if constant_t is not None:
+            L.ControlObjectClient_useConstantT(co, bool(constant_t))
+        return {"err": 0}
+
+    def cmd_ctl_select(self, ref: str) -> dict[str, Any]:
+        co = self._co(ref)
+        return self._ctl_result(co, self.L.ControlObjectClient_select(co))
+
+    def cmd_ctl_select_with_value(self, ref: str, value: Any) -> dict[str, Any]:
+        L = self.L
+        co = self._co(ref)
+        mv = pyiec_ctl_value(value)
+        try:
+            ok = L.ControlObjectClient_selectWithValue(co, mv)
+        finally:
+            L.MmsValue_delete(mv)
+        return self._ctl_result(co, ok)
+
+    def cmd_ctl_operate(self, ref: str, value: Any, oper_time_ms: int = 0) -> dict[str, Any]:
+        L = self.L
+        co = self._co(ref)
+        mv = pyiec_ctl_value(value)
+        try:
+            ok = L.ControlObjectClient_operate(co, mv, int(oper_time_ms))
+        finally:
+            L.MmsValue_delete(mv)
+        return self._ctl_result(co, ok)
+
+    def cmd_ctl_cancel(self, ref: str) -> dict[str, Any]:
+        co = self._co(ref)
+        return self._ctl_result(co, self.L.ControlObjectClient_cancel(co))
+
+    def cmd_ctl_terminations(self, count: int = 1, wait: float = 5.0) -> dict[str, Any]:
+        deadline = time.monotonic() + wait
+        with self.cond:
+            while len(self.terminations) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)  # releases the GIL: the handler runs meanwhile
+            out, self.terminations = self.terminations, []
+        return {"err": 0, "terminations": out}
+
+    def cmd_write_oper(self, ref: str, value: Any) -> dict[str, Any]:
+        """A raw Write of ``<ref>.Oper`` [CO] (ctlVal, origin {3, "raw"}, ctlNum 1, T now,
+        Test false, Check 00): what a client does without a ControlObjectClient."""
+        L = self.L
+        oper = L.MmsValue_createEmptyStructure(6)
+        parts = [pyiec_ctl_value(value), L.MmsValue_createEmptyStructure(2), L.MmsValue_newUnsigned(8),
+                 L.MmsValue_newUtcTimeByMsTime(int(time.time() * 1000)), L.MmsValue_newBoolean(False),
+                 L.MmsValue_newBitString(2)]
+        L.MmsValue_setElement(parts[1], 0, L.MmsValue_newIntegerFromInt8(3))
+        L.MmsValue_setElement(parts[1], 1, _pyiec_octets(b"raw"))
+        L.MmsValue_setUint8(parts[2], 1)
+        for i, part in enumerate(parts):
+            L.MmsValue_setElement(oper, i, part)
+        try:
+            _, err = L.IedConnection_writeObject(self.con, f"{ref}.Oper", L.IEC61850_FC_CO, oper)
+        finally:
+            L.MmsValue_delete(oper)
+        return {"err": 0, "write_error": int(err)}
 
     def cmd_close(self) -> dict[str, Any]:
         for ref in list(self.subscribers):
@@ -725,6 +917,172 @@ class PyiecReportClient:
             self.proc.wait()
 
     def __enter__(self) -> "PyiecReportClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PyiecControlClient(PyiecReportClient):
+    """:class:`PyiecReportClient` driving libiec61850's ``ControlObjectClient`` (in the same
+    child process). Every command answers a dict::
+
+        {"ok": bool,                 # what ControlObjectClient_* returned
+         "last_error": int,          # ControlObjectClient_getLastError (IedClientError)
+         "appl_error": {"error": int, "add_cause": int, "ctl_num": int}}
+                                     # ControlObjectClient_getLastApplError (as it is after
+                                     # the call: a LastApplError only updates it)
+
+    Control values are JSON (:func:`pyiec_ctl_value`). CommandTerminations are collected by a
+    handler installed at :meth:`create`; :meth:`terminations` returns them with the
+    LastApplError libiec61850 shows in the handler (its own examples call ``error != 0`` a
+    CommandTermination-). Wait for an expected CommandTermination before the next command:
+    the handler needs the GIL, which a blocking call of the binding holds.
+    """
+
+    def create(self, ref: str) -> dict[str, Any]:
+        """ControlObjectClient_create: ``{"created": True, "model": ctlModel, "ctl_val_type": MmsType}``
+        or ``{"created": False, "error": ...}`` (libiec61850 refuses status-only objects)."""
+        return self.call("ctl_create", ref=ref)
+
+    def set_params(self, ref: str, **params: Any) -> None:
+        """Origin (``or_cat``, ``or_ident``), ``ctl_num``, ``test``, ``interlock_check``,
+        ``synchro_check``, ``constant_t``."""
+        self.call("ctl_params", ref=ref, **params)
+
+    def select(self, ref: str) -> dict[str, Any]:
+        return self.call("ctl_select", ref=ref)
+
+    def select_with_value(self, ref: str, value: Any) -> dict[str, Any]:
+        return self.call("ctl_select_with_value", ref=ref, value=value)
+
+    def operate(self, ref: str, value: Any, oper_time_ms: int = 0) -> dict[str, Any]:
+        return self.call("ctl_operate", ref=ref, value=value, oper_time_ms=oper_time_ms)
+
+    def cancel(self, ref: str) -> dict[str, Any]:
+        return self.call("ctl_cancel", ref=ref)
+
+    def terminations(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """CommandTerminations received since the last call (waits until ``count`` or
+        ``timeout``): ``{"ref", "error", "add_cause", "ctl_num", "at"}`` (``at`` = time.time())."""
+        out = self.call("ctl_terminations", timeout=timeout + self.timeout, count=count, wait=timeout)
+        return list(out["terminations"])
+
+    def write_oper(self, ref: str, value: Any) -> int:
+        """A plain Write of ``<ref>.Oper``; returns the IedClientError."""
+        return int(self.call("write_oper", ref=ref, value=value)["write_error"])
+
+
+# ------------------------------------------------------------------------- control: Rust client
+
+#: AddCause names (IEC 61850-7-2 / PROTOCOL.md, the numbering of libiec61850 1.6) -> value
+ADD_CAUSES = {name: i for i, name in enumerate((
+    "unknown", "not-supported", "blocked-by-switching-hierarchy", "select-failed", "invalid-position",
+    "position-reached", "parameter-change-in-execution", "step-limit", "blocked-by-mode",
+    "blocked-by-process", "blocked-by-interlocking", "blocked-by-synchrocheck",
+    "command-already-in-execution", "blocked-by-health", "one-of-n-control", "abortion-by-cancel",
+    "time-limit-over", "abortion-by-trip", "object-not-selected", "object-already-selected",
+    "no-access-authority", "ended-with-overshoot", "abortion-due-to-deviation",
+    "abortion-by-communication-loss", "blocked-by-command", "none", "inconsistent-parameters",
+    "locked-by-other-client"))}
+
+
+def add_cause_value(cause: Any) -> Optional[int]:
+    """The Rust client's AddCause (a ``ControlAddCause`` / kebab-case string) as its number;
+    ``None`` stays ``None``; an unknown name gives -1."""
+    if cause is None:
+        return None
+    text = str(getattr(cause, "value", cause))
+    return ADD_CAUSES.get(text, -1)
+
+
+class RustControlSession:
+    """The Rust-based ``iec61850`` client's ``ControlObjectClient`` with a synchronous API (a
+    private event loop). The Rust client does not read the control model: give it
+    (``"direct-normal"``, ``"sbo-normal"``, ``"direct-enhanced"``, ``"sbo-enhanced"``,
+    ``"status-only"``). Values: ``bool``, ``int``, ``float`` (it cannot send a structure, so
+    no AnalogueValue for an APC). ``operate`` of the enhanced models waits for the
+    CommandTermination. Results are dicts::
+
+        {"ok": bool, "add_cause": int | None, "error": str | None}
+
+    (``select`` of sbo-normal gives a bool only: ``add_cause`` is then None; a command the
+    client raises for gives ``ok`` False and the exception text as ``error``.)
+    """
+
+    def __init__(self, host: str, port: int, request_timeout_ms: Optional[int] = None) -> None:
+        """:param request_timeout_ms: the client's request timeout (its default: 5000 ms); it
+            also bounds the wait for a CommandTermination after a refused enhanced operate"""
+        import asyncio
+
+        import iec61850
+
+        self._loop = asyncio.new_event_loop()
+        self.conn = self._run(iec61850.IedConnection.connect(f"{host}:{port}", request_timeout_ms=request_timeout_ms))
+        self.controls: dict[str, Any] = {}
+
+    def _run(self, coro: Any) -> Any:
+        return self._loop.run_until_complete(coro)
+
+    def create(self, ref: str, model: str) -> Any:
+        import iec61850
+
+        co = self.conn.create_control_object(ref, iec61850.ControlModel(model))
+        self.controls[ref] = co
+        return co
+
+    def set_params(self, ref: str, or_cat: Optional[int] = None, or_ident: Optional[str] = None,
+                   ctl_num: Optional[int] = None, test: Optional[bool] = None,
+                   interlock_check: Optional[bool] = None, synchro_check: Optional[bool] = None) -> None:
+        import iec61850
+
+        co = self.controls[ref]
+        if or_cat is not None or or_ident is not None:
+            co.set_origin(iec61850.OriginValue(int(or_cat or 0), (or_ident or "").encode()))
+        if ctl_num is not None:
+            co.set_ctl_num(int(ctl_num))
+        if test is not None:
+            co.set_test(bool(test))
+        if interlock_check is not None:
+            co.set_interlock_check(bool(interlock_check))
+        if synchro_check is not None:
+            co.set_synchro_check(bool(synchro_check))
+
+    def _outcome(self, coro: Any) -> dict[str, Any]:
+        import iec61850
+
+        try:
+            out = self._run(coro)
+        except iec61850.IedError as exc:
+            log.info("Rust control: %s: %s", type(exc).__name__, exc)
+            return {"ok": False, "add_cause": None, "error": f"{type(exc).__name__}: {exc}"}
+        if isinstance(out, bool):
+            return {"ok": out, "add_cause": None, "error": None}
+        return {"ok": bool(out.success), "add_cause": add_cause_value(out.add_cause), "error": None}
+
+    def select(self, ref: str) -> dict[str, Any]:
+        return self._outcome(self.controls[ref].select())
+
+    def select_with_value(self, ref: str, value: Any) -> dict[str, Any]:
+        return self._outcome(self.controls[ref].select_with_value(value))
+
+    def operate(self, ref: str, value: Any) -> dict[str, Any]:
+        return self._outcome(self.controls[ref].operate(value))
+
+    def cancel(self, ref: str, value: Any) -> dict[str, Any]:
+        return self._outcome(self.controls[ref].cancel(value))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self.conn.disconnect())
+        except Exception as exc:  # the server may be gone already
+            log.info("Rust client close: %s", exc)
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> "RustControlSession":
         return self
 
     def __exit__(self, *exc: object) -> None:
