@@ -644,6 +644,94 @@ int i61_ctl_event_add_cause(const i61_ctl_event *e);
 int i61_ctl_event_last_appl_error(const i61_ctl_event *e, i61_last_appl_error *out);
 /* --------------------------------------------------------- end control */
 
+/* ----------------------------------------------------------------- files
+ *
+ * MMS file services of the client (PROTOCOL.md section 14). File names are
+ * the server's names ("file1.txt", "COMTRADE/rec1.cfg"); every call that
+ * fails leaves a text naming the file in i61_client_last_error_text.
+ * Errors: file-non-existent -> I61_ERR_OBJECT_DOES_NOT_EXIST,
+ * file-access-denied -> I61_ERR_ACCESS_DENIED, duplicate-filename ->
+ * I61_ERR_OBJECT_EXISTS, file-busy / insufficient-space ->
+ * I61_ERR_TEMPORARILY_UNAVAILABLE, filename-syntax-error / -ambiguous /
+ * position-invalid -> I61_ERR_INVALID_ARGUMENT; a server that does not
+ * implement the service (Reject unrecognized-service) ->
+ * I61_ERR_SERVICE_NOT_SUPPORTED.
+ *
+ * Sizes are uint64 (sizeOfFile is Unsigned32 on the wire: a server may
+ * report a file of 4 GiB or more modulo 2^32 or as 4294967295; downloads do
+ * not rely on the size and stream until the server says the file ends).
+ * Times are milliseconds since 1970-01-01 UTC, -1 when the server gave none. */
+
+/* A directory listing. Free with i61_file_list_free. */
+typedef struct i61_file_list i61_file_list;
+
+/* FileDirectory of `directory` (NULL or "" = the file store root: no
+ * fileSpecification is sent), following moreFollows with continueAfter
+ * until the server says the list is complete. *out: new list. */
+int i61_client_get_files(i61_client *c, const char *directory, i61_file_list **out);
+size_t i61_file_list_count(const i61_file_list *l);
+/* Borrowed; NULL when i is out of range. */
+const char *i61_file_list_name(const i61_file_list *l, size_t i);
+uint64_t i61_file_list_size(const i61_file_list *l, size_t i);
+int64_t i61_file_list_mtime_ms(const i61_file_list *l, size_t i);
+void i61_file_list_free(i61_file_list *l);
+
+/* Download in one call, on the caller's thread: FileOpen, FileRead until
+ * the server's moreFollows is FALSE, FileClose. The sink is called on the
+ * calling thread, first once right after FileOpen with data NULL and len 0
+ * (total = the size the server announced), then for every non-empty chunk
+ * in order. A non-zero return from the sink stops the transfer and is
+ * returned by i61_client_download (use an i61_err value). The remote file is
+ * closed on every exit path (sink abort, error, timeout) unless the
+ * connection is gone. size/mtime_ms (may be NULL): what FileOpen announced;
+ * received (may be NULL): octets passed to the sink, also on failure. */
+typedef int (*i61_file_sink)(void *userdata, const uint8_t *data, size_t len, uint64_t total);
+int i61_client_download(i61_client *c, const char *name, i61_file_sink sink, void *userdata,
+                        uint64_t *size, int64_t *mtime_ms, uint64_t *received);
+
+/* The same in steps (for a caller that wants to own the loop). FileOpen at
+ * initial_position: *frsm is the server's file handle. */
+int i61_client_file_open(i61_client *c, const char *name, uint32_t initial_position,
+                         int32_t *frsm, uint64_t *size, int64_t *mtime_ms);
+/* One FileRead into buf (cap octets): *n octets, *more 1 while the file
+ * goes on. A chunk never exceeds i61_client_file_chunk_max(c) octets; with
+ * a smaller cap a larger chunk fails with I61_ERR_INVALID_ARGUMENT (the
+ * chunk is lost: close the file). */
+int i61_client_file_read(i61_client *c, int32_t frsm, uint8_t *buf, size_t cap, size_t *n,
+                         int *more);
+int i61_client_file_close(i61_client *c, int32_t frsm);
+size_t i61_client_file_chunk_max(const i61_client *c);
+
+int i61_client_delete_file(i61_client *c, const char *name);
+int i61_client_rename_file(i61_client *c, const char *current, const char *new_name);
+
+/* Upload = ObtainFile: asks the server to fetch `local` from this client
+ * and store it as `remote`. While the request is pending the client serves
+ * the server's FileOpen/FileRead/FileClose for exactly that file (any other
+ * name, or no upload pending: file-access-denied); the server may open it
+ * at most 4 times at once.
+ * `local` is relative to the file store base path, or an absolute path
+ * inside it. The base path defaults to the current working directory at
+ * the time of the upload. Paths that leave the base path ("..", an absolute
+ * path outside, a symbolic link pointing out), names with control
+ * characters, and anything that is not a regular file are refused with
+ * I61_ERR_ACCESS_DENIED before anything is sent; a missing file is
+ * I61_ERR_OBJECT_DOES_NOT_EXIST. The file is opened once at the start; the
+ * server receives its path relative to the base path as sourceFile.
+ * A local file of 4 GiB or more is announced as 4294967295 octets and
+ * served whole. The request has no overall time limit while the server
+ * keeps reading: when the server stays silent for the request timeout
+ * (0 = no limit), the upload fails with I61_ERR_TIMEOUT and the
+ * association is aborted (the transfer state on both sides is then
+ * unknown). Several threads may upload at once (at most 4 uploads). */
+int i61_client_set_filestore_basepath(i61_client *c, const char *path);
+int i61_client_upload_file(i61_client *c, const char *local, const char *remote);
+/* Progress of the upload running on this client (the latest one if several
+ * run at once): 1 with *done octets sent to the server of *total, or 0 when
+ * none is running. Thread safe (poll it from another thread). */
+int i61_client_upload_progress(i61_client *c, uint64_t *done, uint64_t *total);
+/* ------------------------------------------------------------- end files */
+
 /* Library version string. */
 const char *i61_version(void);
 

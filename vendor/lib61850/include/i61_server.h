@@ -420,4 +420,134 @@ uint64_t i61_server_report_entries_overflowed(i61_server *s);
  * (more than 4 MiB waiting); the client sees a gap in SqNum. */
 uint64_t i61_server_reports_dropped(i61_server *s);
 
+/* ------------------------------------------------------------------ files
+ *
+ * File store: the MMS file services (IEC 61850 GetFile = FileOpen/FileRead/
+ * FileClose, SetFile = ObtainFile, DeleteFile = FileDelete,
+ * GetFileAttributeValues = FileDirectory, and FileRename) over a directory of
+ * the host, the root. Without a file store the server answers every file
+ * service with a RejectPDU (unrecognized-service), as before.
+ *
+ * Names. A client's FileName (its GraphicString components joined with "/")
+ * is resolved under the root, component by component, never following a
+ * symbolic link (a link is neither listed nor opened). Refused with the MMS
+ * file error file-access-denied (6): "..", "." and empty components, names
+ * starting with "/" (except "/" alone, the root, for FileDirectory),
+ * components starting with ".i61-obtain-" (reserved for ObtainFile),
+ * NUL/control characters or "\", names longer than I61_FILE_NAME_MAX
+ * octets. Only regular files are opened, deleted, renamed or written
+ * (a directory, link, FIFO or device: file-access-denied). A name that does
+ * not exist is file-non-existent (7). Nothing outside the root is ever
+ * opened, listed, written or removed.
+ *
+ * FileDirectory (as libiec61850's server): the listing of a directory is
+ * recursive, regular files only, each named by its path from the root (so
+ * that it can be opened as listed: "sub" lists "sub/nested.txt"), sorted by
+ * name (bytewise), at most I61_FILE_DIR_MAX_DEPTH levels deep; a single
+ * file's name lists that file; no fileSpecification, "" or "/" lists the
+ * root (a trailing "/" is accepted here only). continueAfter resumes after
+ * the given name; moreFollows is set when the PDU is full. One request
+ * looks at most at 1000000 directory entries (beyond: file error other).
+ * FileOpen/FileRead/FileClose: at most max_open_files files open per
+ * association (FileOpen beyond: file-busy, 2); they are closed when the
+ * association ends. FileRead sends chunks as large as the negotiated PDU
+ * size allows, read from the file when asked (never the whole file in
+ * memory, disk reads on the I/O thread). sizeOfFile is an Unsigned32: files
+ * of 4 GiB and more are refused at FileOpen with file-access-denied and
+ * listed with size 4294967295.
+ * FileDelete: a regular file. FileRename: a regular file to a name that
+ * does not exist yet (else duplicate-filename, 8), in any directory of the
+ * store.
+ * ObtainFile: the server reads sourceFile from the client over the same
+ * association (its own FileOpen/FileRead/FileClose requests, invoke ids
+ * 1, 2, 3 ... per association), writes it into a hidden temporary file
+ * (".i61-obtain-*", never listed) in destinationFile's directory (which must
+ * exist) and renames it into place when complete, replacing a regular file
+ * of that name; any failure (an error from the client, the association
+ * lost, no answer within the hook timeout, disk full, a sourceFileServer
+ * given) removes the temporary file and answers the ObtainFile with an
+ * error (the client's file error when it sent one). One ObtainFile at a
+ * time per association (another one meanwhile: file-busy).
+ * Dates: lastModified is the file's mtime as GeneralizedTime in UTC
+ * ("YYYYMMDDhhmmss.mmmZ").
+ */
+#define I61_FILE_NAME_MAX 255
+#define I61_FILE_DIR_MAX_DEPTH 16
+
+/* Roots the file store at directory `dir` (an existing directory; it is
+ * opened now and used until replaced), or removes it (dir NULL). May be
+ * called while running: operations in progress finish on the old root.
+ * I61_ERR_INVALID_ARGUMENT when dir is not a directory that can be opened. */
+int i61_server_set_filestore(i61_server *s, const char *dir);
+/* Files open at once per association (FileOpen), default 8, 1..1024; for
+ * the associations that use a file service for the first time afterwards. */
+void i61_server_set_max_open_files(i61_server *s, int n);
+
+/* File operations an application can allow or deny. */
+typedef enum i61_file_op {
+    I61_FILE_OP_OPEN = 1,       /* FileOpen (a download starts) */
+    I61_FILE_OP_DELETE = 2,     /* FileDelete */
+    I61_FILE_OP_RENAME = 3,     /* FileRename: path -> new_path */
+    I61_FILE_OP_DIRECTORY = 4,  /* FileDirectory (path "" = the root) */
+    I61_FILE_OP_OBTAIN = 5      /* ObtainFile: new_path = destination, path = the
+                                   client's source file name */
+} i61_file_op;
+
+/* Event kind of a queued file operation (i61_server_next_event): token,
+ * conn_id, userdata; fc = the i61_file_op; the names through
+ * i61_server_event_file_path / _new_path (ref holds the path when it fits). */
+typedef enum i61_file_event_kind {
+    I61_SEV_FILE = 8
+} i61_file_event_kind;
+
+/* MMS file error codes (ServiceError class file [11]). */
+typedef enum i61_file_error {
+    I61_FILE_ERR_OTHER = 0,
+    I61_FILE_ERR_FILENAME_AMBIGUOUS = 1,
+    I61_FILE_ERR_FILE_BUSY = 2,
+    I61_FILE_ERR_FILENAME_SYNTAX = 3,
+    I61_FILE_ERR_CONTENT_TYPE_INVALID = 4,
+    I61_FILE_ERR_POSITION_INVALID = 5,
+    I61_FILE_ERR_ACCESS_DENIED = 6,
+    I61_FILE_ERR_NON_EXISTENT = 7,
+    I61_FILE_ERR_DUPLICATE_FILENAME = 8,
+    I61_FILE_ERR_INSUFFICIENT_SPACE = 9
+} i61_file_error;
+
+/* A C hook on file operations, called on the I/O thread (must not block)
+ * after the names were checked against the sandbox: returns I61_HOOK_ACCEPT,
+ * an i61_file_error to refuse, or I61_HOOK_DEFER to answer later with
+ * i61_server_complete_file. path/new_path are relative to the root ("" = the
+ * root; new_path "" when the operation has none). */
+typedef int (*i61_file_hook)(void *userdata, uint64_t token, uint32_t conn_id, int op,
+                             const char *path, const char *new_path);
+/* h NULL removes it. Replaces a queued file hook. */
+void i61_server_set_file_hook(i61_server *s, i61_file_hook h, void *userdata);
+/* Queued file hook (on 1 sets, 0 removes): every file operation queues an
+ * I61_SEV_FILE event and waits for i61_server_complete_file (up to the hook
+ * timeout: then it is refused with file-access-denied). FileRead and
+ * FileClose of an allowed FileOpen are not asked again. A full event queue
+ * refuses with file-busy. Replaces a C file hook. */
+void i61_server_set_queued_file_hook(i61_server *s, int on, void *userdata);
+/* result: I61_HOOK_ACCEPT or an i61_file_error (0..9). Return codes as
+ * i61_server_complete_write. */
+int i61_server_complete_file(i61_server *s, uint64_t token, int result);
+/* The names of an I61_SEV_FILE event (never NULL; "" for other events). */
+const char *i61_server_event_file_path(const i61_server_event *e);
+const char *i61_server_event_file_new_path(const i61_server_event *e);
+
+/* Counters of the file services since the server was created. */
+typedef struct i61_server_file_stats {
+    uint64_t opened;            /* successful FileOpen */
+    uint64_t octets_read;       /* file data sent in FileRead responses */
+    uint64_t deleted;
+    uint64_t renamed;
+    uint64_t obtained;          /* ObtainFile completed */
+    uint64_t octets_obtained;   /* file data received by ObtainFile */
+    uint64_t refused;           /* file requests answered with an error */
+    uint32_t open_now;          /* files open now, all associations */
+} i61_server_file_stats;
+void i61_server_get_file_stats(i61_server *s, i61_server_file_stats *out);
+/* ------------------------------------------------------------- end files */
+
 #endif

@@ -121,6 +121,7 @@ static void client_on_state(void *userdata, int state)
     i61_client *c = userdata;
     i61_client_reports_on_state(c, state);
     i61_client_controls_on_state(c, state);
+    i61_client_files_on_state(c, state);
     pthread_mutex_lock(&c->lock);
     i61_state_handler h = c->user_state;
     void *ud = c->user_state_ud;
@@ -150,8 +151,16 @@ i61_client *i61_client_new(void)
         free(c);
         return NULL;
     }
+    if (i61_client_files_init(c) != I61_OK) {
+        i61_client_controls_free(c);
+        i61_client_reports_free(c);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return NULL;
+    }
     c->assoc = i61_assoc_new();
     if (!c->assoc) {
+        i61_client_files_free(c);
         i61_client_controls_free(c);
         i61_client_reports_free(c);
         pthread_mutex_destroy(&c->lock);
@@ -160,6 +169,7 @@ i61_client *i61_client_new(void)
     }
     i61_assoc_set_state_handler(c->assoc, client_on_state, c);
     i61_assoc_set_unconfirmed_handler(c->assoc, i61_client_on_unconfirmed, c);
+    i61_assoc_set_indication_handler(c->assoc, i61_client_on_indication, c);
     c->connect_timeout_ms = I61_CLIENT_DEFAULT_CONNECT_TIMEOUT;
     c->request_timeout_ms = I61_CLIENT_DEFAULT_REQUEST_TIMEOUT;
     c->max_pdu_size = I61_CLIENT_DEFAULT_MAX_PDU;
@@ -171,9 +181,11 @@ void i61_client_free(i61_client *c)
 {
     if (!c)
         return;
+    i61_client_files_stop(c);   /* its watchdog uses the association */
     i61_assoc_free(c->assoc);   /* aborts a live connection; no handler runs after this */
     i61_client_reports_free(c);
     i61_client_controls_free(c);
+    i61_client_files_free(c);
     pthread_mutex_destroy(&c->lock);
     err_forget(c);
     free(c);

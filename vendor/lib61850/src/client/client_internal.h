@@ -31,6 +31,7 @@ struct i61_client {
     void *user_state_ud;
     struct i61_rptq *reports;     /* received reports (acsi_report.c), owned */
     struct i61_ctlq *controls;    /* control objects and control events (acsi_control.c), owned */
+    struct i61_cfiles *files;     /* uploads being served, base path (acsi_file.c), owned */
 };
 
 /* Received reports (acsi_report.c). init creates c->reports; it is called by
@@ -56,6 +57,20 @@ void i61_client_controls_on_state(i61_client *c, int state);
  * called with the other queue's lock held. */
 size_t i61_client_controls_pending(i61_client *c);
 void i61_client_reports_kick(i61_client *c);
+
+/* File services (acsi_file.c): created by i61_client_new before the
+ * association's handlers are installed, freed by i61_client_free after the
+ * association is gone. on_indication is the association's indication
+ * handler (the server's FileOpen/FileRead/FileClose during ObtainFile; other
+ * requests are rejected as unrecognized-service); on_state forgets the
+ * server's open files when the association closes. */
+int i61_client_files_init(i61_client *c);
+void i61_client_files_free(i61_client *c);
+/* Stops the upload watchdog (which may abort the association): called by
+ * i61_client_free before the association is freed. */
+void i61_client_files_stop(i61_client *c);
+void i61_client_on_indication(void *userdata, const uint8_t *pdu, size_t len);
+void i61_client_files_on_state(i61_client *c, int state);
 
 /* Settings snapshot (under the lock). */
 uint32_t i61_client_request_timeout(i61_client *c);

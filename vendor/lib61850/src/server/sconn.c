@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server_internal.h"
+#include "srv_file.h"
 #include "../iso/iso_conn.h"
 #include "../mms/initiate.h"
 #include "../net/loop.h"
@@ -38,6 +39,7 @@ int i61_sconn_init(i61_sconn *c, i61_server *s, uint32_t id, bool refuse)
 
 void i61_sconn_free(i61_sconn *c)
 {
+    i61_srv_file_conn_gone(c->srv, c);             /* no-op when already done */
     free(c->rx);
     c->rx = NULL;
     c->rx_len = c->rx_cap = 0;

@@ -15,6 +15,7 @@
 #include "server_internal.h"
 #include "srv_rcb.h"
 #include "srv_control.h"
+#include "srv_file.h"
 #include "../net/loop.h"
 #include "../net/sock.h"
 
@@ -62,6 +63,8 @@ typedef struct i61_srv_net {
     uint64_t rcb_at;            /* deadline it is armed for, 0 = none */
     i61_timer *ctl_timer;       /* control deadlines: handlers, operTm, sboTimeout */
     uint64_t ctl_at;            /* deadline it is armed for, 0 = none */
+    i61_timer *file_timer;      /* file deadlines: hooks, ObtainFile answers (srv_file.c) */
+    uint64_t file_at;           /* deadline it is armed for, 0 = none */
 } i61_srv_net;
 
 static i61_srv_net *i61_net(i61_server *s)
@@ -74,6 +77,7 @@ static i61_srv_net *i61_net(i61_server *s)
 static void i61_srv_wake(i61_server *s);
 static void i61_srv_arm_sweep(i61_server *s, uint64_t deadline);
 static void i61_srv_arm_ctl(i61_server *s, uint64_t deadline);
+static void i61_srv_arm_file(i61_server *s, uint64_t deadline);
 
 i61_server *i61_server_new(i61_model *model)
 {
@@ -115,6 +119,7 @@ i61_server *i61_server_new(i61_model *model)
     s->wake = i61_srv_wake;
     s->arm_sweep = i61_srv_arm_sweep;
     s->arm_ctl = i61_srv_arm_ctl;
+    s->arm_file = i61_srv_arm_file;
     snprintf(s->vendor, sizeof s->vendor, "lib61850");
     snprintf(s->model_name, sizeof s->model_name, "lib61850 server");
     snprintf(s->revision, sizeof s->revision, "%s", i61_version());
@@ -125,7 +130,8 @@ i61_server *i61_server_new(i61_model *model)
     s->idle_ms = 0;
     s->hook_timeout_ms = 10000;
     s->writable_mask = (1u << I61_FC_SP) | (1u << I61_FC_SV) | (1u << I61_FC_SE);
-    if (i61_srv_rcb_attach(s) != I61_OK) {       /* reports: the RCBs know their server */
+    if (i61_srv_files_new(s) != I61_OK ||
+        i61_srv_rcb_attach(s) != I61_OK) {       /* reports: the RCBs know their server */
         s->model = NULL;
         i61_server_free(s);
         i61_model_free(model);
@@ -145,6 +151,7 @@ void i61_server_free(i61_server *s)
         s->ev_head = e->next;
         i61_server_event_free(&e->ev);
     }
+    i61_srv_files_free(s);
     i61_model_free(s->model);
     pthread_cond_destroy(&s->ev_cv);
     pthread_mutex_destroy(&s->ev_mu);
@@ -310,11 +317,22 @@ int i61_server_set_queued_read_hook(i61_server *s, const char *ref, int fc, int 
 
 static bool i61_srv_push(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
                          void *userdata, i61_value *value, const char *ref,
-                         const i61_control_action *action)
+                         const i61_control_action *action, const char *path,
+                         const char *new_path)
 {
     struct i61_sev *e = calloc(1, sizeof *e);
     if (e && action)
         e->ev.ctl = *action;
+    if (e && path) {
+        e->file_path = strdup(path);
+        e->file_new_path = strdup(new_path ? new_path : "");
+        if (!e->file_path || !e->file_new_path) {
+            free(e->file_path);
+            free(e->file_new_path);
+            free(e);
+            e = NULL;
+        }
+    }
     pthread_mutex_lock(&s->ev_mu);
     bool ok = e && s->ev_count < s->ev_max;
     if (ok) {
@@ -337,6 +355,10 @@ static bool i61_srv_push(i61_server *s, int kind, uint32_t conn_id, uint64_t tok
     }
     pthread_mutex_unlock(&s->ev_mu);
     if (!ok) {
+        if (e) {
+            free(e->file_path);
+            free(e->file_new_path);
+        }
         free(e);
         i61_value_free(value);
     }
@@ -346,14 +368,24 @@ static bool i61_srv_push(i61_server *s, int kind, uint32_t conn_id, uint64_t tok
 bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token, int fc,
                         void *userdata, i61_value *value, const char *ref)
 {
-    return i61_srv_push(s, kind, conn_id, token, fc, userdata, value, ref, NULL);
+    return i61_srv_push(s, kind, conn_id, token, fc, userdata, value, ref, NULL, NULL, NULL);
+}
+
+bool i61_srv_push_file_event(i61_server *s, uint32_t conn_id, uint64_t token, int op,
+                             void *userdata, const char *path, const char *new_path)
+{
+    /* ref carries the path too when it fits (the accessors have it whole) */
+    return i61_srv_push(s, I61_SEV_FILE, conn_id, token, op, userdata, NULL,
+                        strlen(path) < sizeof ((i61_server_event *)0)->ref ? path : "", NULL,
+                        path, new_path);
 }
 
 bool i61_srv_push_control_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token,
                                 void *userdata, i61_value *value, const char *ref,
                                 const i61_control_action *action)
 {
-    return i61_srv_push(s, kind, conn_id, token, I61_FC_CO, userdata, value, ref, action);
+    return i61_srv_push(s, kind, conn_id, token, I61_FC_CO, userdata, value, ref, action, NULL,
+                        NULL);
 }
 
 void i61_server_set_queue_connection_events(i61_server *s, int on)
@@ -418,7 +450,10 @@ void i61_server_event_free(i61_server_event *e)
     if (!e)
         return;
     i61_value_free(e->value);
-    free((struct i61_sev *)(void *)e);           /* ev is the first member */
+    struct i61_sev *x = (struct i61_sev *)(void *)e;   /* ev is the first member */
+    free(x->file_path);
+    free(x->file_new_path);
+    free(x);
 }
 
 void i61_server_interrupt_events(i61_server *s)
@@ -845,10 +880,51 @@ static void i61_srv_run_controls(i61_server *s)
     i61_timer_start(n->ctl_timer, next > now ? (uint32_t)(next - now) : 0, 0);
 }
 
+/* Runs the file engine and keeps its timer on the next deadline. */
+static void i61_srv_run_files(i61_server *s)
+{
+    i61_srv_net *n = i61_net(s);
+    uint64_t next = i61_srv_file_run(s, i61_mono_ms());
+    if (!n->file_timer)
+        return;
+    if (!next) {
+        if (n->file_at) {
+            i61_timer_stop(n->file_timer);
+            n->file_at = 0;
+        }
+        return;
+    }
+    if (n->file_at == next)
+        return;
+    uint64_t now = i61_mono_ms();
+    n->file_at = next;
+    i61_timer_start(n->file_timer, next > now ? (uint32_t)(next - now) : 0, 0);
+}
+
+static void i61_srv_file_timer_cb(void *ud)
+{
+    i61_server *s = ud;
+    i61_net(s)->file_at = 0;
+    i61_srv_run_files(s);
+    i61_srv_after_ready(s);
+}
+
+/* Called (I/O thread) when the file engine has a new deadline. */
+static void i61_srv_arm_file(i61_server *s, uint64_t deadline)
+{
+    i61_srv_net *n = i61_net(s);
+    if (!n->file_timer || (n->file_at && n->file_at <= deadline))
+        return;
+    uint64_t now = i61_mono_ms();
+    n->file_at = deadline;
+    i61_timer_start(n->file_timer, deadline > now ? (uint32_t)(deadline - now) : 0, 0);
+}
+
 static void i61_srv_wake_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_run_ready(s);
+    i61_srv_run_files(s);
     i61_srv_run_controls(s);
     i61_srv_run_reports(s);
     i61_srv_after_ready(s);
@@ -942,6 +1018,11 @@ static void i61_srv_shutdown_task(void *arg)
         n->ctl_timer = NULL;
     }
     n->ctl_at = 0;
+    if (n->file_timer) {
+        i61_timer_free(n->file_timer);
+        n->file_timer = NULL;
+    }
+    n->file_at = 0;
     if (n->accept_timer) {
         i61_timer_free(n->accept_timer);
         n->accept_timer = NULL;
@@ -955,7 +1036,7 @@ static void i61_srv_listen_task(void *arg)
 {
     i61_server *s = arg;
     i61_srv_net *n = i61_net(s);
-    n->lio = n->sweep && n->accept_timer && n->rcb_timer && n->ctl_timer
+    n->lio = n->sweep && n->accept_timer && n->rcb_timer && n->ctl_timer && n->file_timer
                  ? i61_io_add(n->loop, n->lfd, I61_IO_READ, i61_srv_accept, s)
                  : NULL;
 }
@@ -1014,6 +1095,8 @@ int i61_server_start(i61_server *s, const char *host, int port)
     n->rcb_at = 0;
     n->ctl_timer = i61_timer_new(l, i61_srv_ctl_timer_cb, s);
     n->ctl_at = 0;
+    n->file_timer = i61_timer_new(l, i61_srv_file_timer_cb, s);
+    n->file_at = 0;
     pthread_mutex_lock(&s->mu);
     n->running = true;
     n->starting = false;
@@ -1061,6 +1144,7 @@ int i61_server_stop(i61_server *s)
     i61_loop_release(n->loop);
     n->loop = NULL;
     i61_srv_free_all_reqs(s);
+    i61_srv_file_drop_pending(s);
     return I61_OK;
 }
 

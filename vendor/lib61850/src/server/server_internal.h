@@ -43,6 +43,8 @@ typedef struct i61_sreq i61_sreq;
 struct i61_sev {
     i61_server_event ev;
     struct i61_sev *next;
+    char *file_path;            /* I61_SEV_FILE: the names (owned), else NULL */
+    char *file_new_path;
 };
 typedef struct i61_server_conn i61_server_conn;   /* net glue (server.c) */
 
@@ -76,6 +78,8 @@ typedef struct i61_sconn {
     i61_buf tsdu;               /* scratch: one TSDU (connection phase) */
 
     bool rpt_blocked;           /* reports wait for `out` to drain (srv_rcb.c) */
+
+    struct i61_sconn_files *files;  /* open files, ObtainFile (srv_file.c), NULL = none */
 
 } i61_sconn;
 
@@ -144,6 +148,9 @@ struct i61_server {
     void (*wake)(i61_server *s);   /* ask the I/O thread to run i61_srv_run_ready */
     void (*arm_sweep)(i61_server *s, uint64_t deadline_ms);  /* I/O thread: hook timeouts */
     void (*arm_ctl)(i61_server *s, uint64_t deadline_ms);    /* I/O thread: control deadlines */
+    void (*arm_file)(i61_server *s, uint64_t deadline_ms);   /* I/O thread: file deadlines */
+
+    struct i61_srv_files *files;   /* file store (srv_file.c) */
 
     /* event queue (i61_server_next_event) */
     pthread_mutex_t ev_mu;
@@ -203,6 +210,9 @@ bool i61_srv_push_event(i61_server *s, int kind, uint32_t conn_id, uint64_t toke
 bool i61_srv_push_control_event(i61_server *s, int kind, uint32_t conn_id, uint64_t token,
                                 void *userdata, i61_value *value, const char *ref,
                                 const i61_control_action *action);
+/* The same for a file event (srv_file.c): op in fc, copies of the names. */
+bool i61_srv_push_file_event(i61_server *s, uint32_t conn_id, uint64_t token, int op,
+                             void *userdata, const char *path, const char *new_path);
 /* Frees every deferred request (server stopped: tokens become unknown). */
 void i61_srv_free_all_reqs(i61_server *s);
 

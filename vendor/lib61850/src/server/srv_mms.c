@@ -8,7 +8,9 @@
 #include "srv_nvl.h"
 #include "srv_rcb.h"
 #include "srv_control.h"
+#include "srv_file.h"
 #include "../mms/initiate.h"
+#include "../mms/mms_file.h"
 #include "../mms/mms_data.h"
 #include "../net/loop.h"
 
@@ -48,6 +50,12 @@ int i61_srv_initiate(i61_sconn *c, const uint8_t *req, size_t len, i61_buf *out)
     memset(our.services, 0, sizeof our.services);
     for (size_t i = 0; i < sizeof i61_srv_services / sizeof i61_srv_services[0]; i++)
         our.services[i61_srv_services[i] / 8] |= (uint8_t)(0x80 >> (i61_srv_services[i] % 8));
+    if (i61_srv_files_enabled(s)) {
+        /* obtainFile (46), fileOpen (72) ... fileDirectory (77) */
+        static const int file_services[] = {46, 72, 73, 74, 75, 76, 77};
+        for (size_t i = 0; i < sizeof file_services / sizeof file_services[0]; i++)
+            our.services[file_services[i] / 8] |= (uint8_t)(0x80 >> (file_services[i] % 8));
+    }
     int e = i61_initiate_negotiate(&rq, &our, &resp);
     if (e == 0 && resp.local_detail < I61_SRV_MIN_NEGOTIATED_PDU)
         e = I61_MMS_INIT_ERR_MAX_SEGMENT;
@@ -557,6 +565,7 @@ uint64_t i61_srv_sweep_timeouts(i61_server *s, uint64_t now_ms)
 
 void i61_srv_conn_gone(i61_server *s, i61_sconn *c)
 {
+    i61_srv_file_conn_gone(s, c);                  /* its open files, its ObtainFile */
     i61_srv_rcb_conn_gone(s, c);                   /* its RCBs (before its data sets) */
     i61_srv_ctl_conn_gone(s, c);                   /* its selections and commands */
     i61_nvl_drop_conn(s->model, c->id);            /* its aa-specific data sets */
@@ -1053,6 +1062,10 @@ static void i61_srv_request(i61_sconn *c, const uint8_t *pdu, size_t len)
         i61_srv_delete_nvl(c, &rq);
         return;
     default:
+        if (i61_mms_is_file_service(rq.service)) {   /* file store: srv_file.c */
+            i61_srv_file_request(c, &rq);
+            return;
+        }
         i61_srv_reject(c, true, rq.invoke_id, I61_MMS_REJECT_CONFIRMED_REQUEST,
                        I61_MMS_REJECT_UNRECOGNIZED_SERVICE);
         return;
@@ -1086,8 +1099,12 @@ void i61_srv_mms_pdu(i61_sconn *c, const uint8_t *pdu, size_t len)
         i61_srv_send(c);
         return;
     }
-    case 0xa1:                                     /* we issue no requests yet */
+    case 0xa1:
     case 0xa2:
+        /* answers to the requests of an ObtainFile (srv_file.c); others are
+         * not ours */
+        if (i61_srv_file_response(c, pdu, len))
+            return;
         has_id = i61_mms_pdu_invoke_id(pdu, len, &id, &kind) == I61_OK &&
                  id != I61_MMS_NO_INVOKE_ID;
         /* confirmed-responsePDU [2] / confirmed-errorPDU [3]: 2 = invalid-invokeID */
@@ -1100,6 +1117,7 @@ void i61_srv_mms_pdu(i61_sconn *c, const uint8_t *pdu, size_t len)
         i61_srv_reject(c, false, 0, 6, 1);         /* cancel-requestPDU invalid-invokeID */
         return;
     case 0xa4:                                     /* a reject from the client: never answered */
+        i61_srv_file_response(c, pdu, len);        /* (it may refuse an ObtainFile request) */
         return;
     default:
         i61_srv_reject(c, false, 0, I61_MMS_REJECT_PDU_ERROR, 0);   /* unknown-pdu-type */
