@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
-from . import _ffi
+from . import _ffi, _files
 from ._control import ControlObject, LastApplError, _ControlRouter, free_controls
 from ._enums import (
     ACSIClass,
@@ -30,6 +31,7 @@ from ._errors import (
     describe_code,
     exception_for,
 )
+from ._files import FileDirectoryEntry
 from ._report import (
     Report,
     ReportControlBlock,
@@ -366,6 +368,7 @@ class IedConnection:
         self._report_error_hook: Optional[Callable[[BaseException, Report], None]] = None
         self._control_router = _ControlRouter()
         self._h = _ClientHandle(ffi, lib)
+        self._filestore_base: Optional[bytes] = None  # set_filestore_basepath (resolved)
         self._h.dispatcher.conn_ref = weakref.ref(self)
         self._h.reports.conn_ref = weakref.ref(self)
         self._finalizer = weakref.finalize(self, self._h.destroy)
@@ -1469,6 +1472,146 @@ class IedConnection:
     def control_events_dropped(self) -> int:
         """CommandTerminations lost because their queue was full."""
         return self._counter(self._lib.i61_client_control_events_dropped)
+
+    # -------------------------------------------------------------------- files
+    # (the transfer loops live in _files.py)
+
+    def get_files(self, directory: Optional[Reference] = None) -> list[FileDirectoryEntry]:
+        """The files of the server's file store (MMS FileDirectory).
+
+        Long listings come in several answers; they are all fetched (the
+        server's ``moreFollows`` / ``continueAfter``) and returned as one list.
+
+        :param directory: a directory of the file store (``"COMTRADE"``); ``None``
+            or ``""``: the root. What a server lists is its choice: libiec61850
+            lists every file below the directory, with its path
+            (``"COMTRADE/rec1.cfg"``); some servers want ``"/"`` for the root.
+        :returns: one :class:`~py61850.client.FileDirectoryEntry` (name, size,
+            last modification time) per file
+        :raises ObjectDoesNotExistError: no such directory
+        :raises AccessDeniedError: the server refused the listing
+        :raises ServiceNotSupportedError: the server has no file services
+        """
+        return _files.get_files(self, directory)
+
+    def download_file(
+        self,
+        remote: Reference,
+        local: Optional[Union[str, bytes, "os.PathLike[str]", BinaryIO]] = None,
+        *,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
+    ) -> Union[bytes, int]:
+        """Download a file (MMS FileOpen, FileRead until the end, FileClose).
+
+        :param remote: the server's file name, as :meth:`get_files` lists it
+        :param local: where the data goes:
+
+            * ``None``: the content is returned as ``bytes``;
+            * a path: the file is written there chunk by chunk (never held in
+              memory). The data goes to ``<path>.part`` first, which is renamed
+              to ``<path>`` once the whole file arrived; on any failure the
+              ``.part`` file is removed and an existing ``<path>`` is left as
+              it was;
+            * a binary file object (anything with ``write``): each chunk is
+              written to it as it arrives; after a failure it holds the data
+              received so far (the exception's message says how many octets).
+
+        :param progress: called as ``progress(done, total)`` on the calling
+            thread, once after FileOpen with ``done = 0`` and after every chunk:
+            ``done`` octets received so far, ``total`` the size the server
+            announced (``None`` when unknown: a file of 4 GiB or more does not
+            fit the protocol's 32-bit size; the download does not depend on it).
+            An exception raised by the callback stops the download and is
+            re-raised.
+        :returns: the content (``local=None``) or the number of octets written
+        :raises ObjectDoesNotExistError: no such file
+        :raises AccessDeniedError: the server refused to open it
+        :raises ConnectionLostError: the connection broke during the transfer
+        :raises UnexpectedValueError: the server ended the file before the size
+            it announced
+
+        The remote file is closed on every way out (an error, an exception from
+        ``progress``, Ctrl-C) while the connection is up; a connection that is
+        gone takes the server's handle with it.
+        """
+        return _files.download(self, remote, local, progress)
+
+    def upload_file(
+        self,
+        local: Union[str, bytes, "os.PathLike[str]"],
+        remote: Reference,
+        *,
+        progress: Optional[Callable[[int, Optional[int]], None]] = None,
+    ) -> int:
+        """Upload a file: ask the server to fetch it from this client (MMS ObtainFile).
+
+        The server then reads ``local`` from us over the same connection
+        (FileOpen/FileRead/FileClose in the other direction) and stores it as
+        ``remote``; the call returns when the server answered the ObtainFile.
+        Only that file is readable by the server, and only while the call runs.
+
+        :param local: a path relative to the base path set with
+            :meth:`set_filestore_basepath` (default: the current directory), or
+            an absolute path inside it; ``..``, symbolic links leading out of
+            the base path and anything but a regular file are refused
+            (:class:`~py61850.client.AccessDeniedError`) before anything is sent
+        :param remote: the file name on the server
+        :param progress: ``progress(done, total)``, called on the calling thread
+            while the server reads (about every 50 ms when something changed,
+            and once at the end)
+        :returns: the size of the uploaded file in octets
+        :raises ObjectDoesNotExistError: ``local`` does not exist
+        :raises AccessDeniedError: ``local`` is outside the base path, or the
+            server refused (e.g. the destination exists on libiec61850)
+        :raises ServiceNotSupportedError: the server does not implement ObtainFile
+
+        MMS cannot cancel an ObtainFile: an exception raised by ``progress``
+        (or Ctrl-C) while the server reads aborts the association, then is
+        re-raised.
+        """
+        return _files.upload(self, local, remote, progress)
+
+    def set_filestore_basepath(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None:
+        """Set the local directory that :meth:`upload_file` serves files from.
+
+        :param path: an existing directory (resolved now, symbolic links
+            included); ``""``: back to the current working directory at the
+            time of each upload
+        :raises InvalidArgumentError: not a directory
+        """
+        p = os.fsencode(path)
+        if b"\x00" in p:
+            raise InvalidArgumentError("filestore base path contains a NUL character",
+                                       IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        c = self._enter()
+        try:
+            err = self._lib.i61_client_set_filestore_basepath(c, p)
+            if err != 0:
+                raise self._fail(c, err, "set_filestore_basepath", os.fsdecode(p))
+        finally:
+            self._leave()
+        self._filestore_base = os.path.realpath(p) if p else None
+
+    def delete_file(self, remote: Reference) -> None:
+        """Delete a file of the server's file store (MMS FileDelete).
+
+        :raises ObjectDoesNotExistError: no such file
+        :raises AccessDeniedError: the server refused (a directory, a file in use, ...)
+        """
+        name = _files._name_bytes(remote, "file name")
+        self._call("delete_file", _ref_str(remote), None, self._lib.i61_client_delete_file, name)
+
+    def rename_file(self, old: Reference, new: Reference) -> None:
+        """Rename a file of the server's file store (MMS FileRename).
+
+        :raises ObjectDoesNotExistError: no file ``old``
+        :raises ObjectExistsError: ``new`` exists
+        :raises ServiceNotSupportedError: the server does not implement
+            FileRename (libiec61850 rejects it)
+        """
+        a = _files._name_bytes(old, "file name")
+        b = _files._name_bytes(new, "new file name")
+        self._call("rename_file", _ref_str(old), None, self._lib.i61_client_rename_file, a, b)
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -33,6 +33,19 @@ thread and may call back into the connection)::
 
 Pull style: ``for report in rcb.reports(timeout=5): ...``.
 
+Downloading the disturbance records of an IED (each file streamed to disk;
+the remote file is closed whatever happens)::
+
+    from pathlib import Path
+    from py61850.client import IedConnection
+
+    target = Path("records")
+    target.mkdir(exist_ok=True)
+    with IedConnection("127.0.0.1", 102) as conn:
+        for entry in conn.get_files("COMTRADE"):
+            conn.download_file(entry.name, target / Path(entry.name).name)
+            print(entry.name, entry.size, entry.last_modified)
+
 Operating a switch (the control model is read from the server; a refusal
 raises :class:`ControlRefusedError` with the server's AddCause)::
 
@@ -50,6 +63,7 @@ from __future__ import annotations
 from ._connection import DeviceIdentity, IedConnection, ServerStatus
 from ._control import CommandTermination, ControlObject, LastApplError
 from ._dataset import DataSet
+from ._files import FileDirectoryEntry
 from ._enums import (
     ACSIClass,
     AddCause,
@@ -115,6 +129,7 @@ __all__ = [
     "DeviceIdentity",
     "ServerStatus",
     "DataSet",
+    "FileDirectoryEntry",
     "Report",
     "ReportControlBlock",
     "ControlObject",

@@ -6,7 +6,8 @@ The peer servers run as child processes (``tests/peers/libiec_server.py`` and
 * ``libiec_server`` / ``rust_server`` (session scope) - one shared server each; do not change
   its values (use ``start_peer_server`` for tests that write, or restore what you change).
 * ``peer_server`` - parametrised over both kinds.
-* ``start_peer_server(kind, scl=...)`` (function scope) - a private server, e.g. to kill.
+* ``start_peer_server(kind, scl=..., filestore=DIR)`` (function scope) - a private server,
+  e.g. to kill; ``filestore`` (libiec only) is the directory its MMS file services serve.
 
 Each yields a :class:`PeerServer`. A server that does not come up is an **error**, never a
 skip: an interop test that skips counts as a failure.
@@ -69,15 +70,17 @@ def peer_server(request: pytest.FixtureRequest) -> PeerServer:
 
 @pytest.fixture
 def start_peer_server() -> Iterator[Callable[..., PeerServer]]:
-    """Factory for private peer servers: ``start_peer_server("rust", scl=path)``.
+    """Factory for private peer servers: ``start_peer_server("rust", scl=path)``,
+    ``start_peer_server("libiec", filestore=tmp_path)``.
 
     Every server it started is stopped at teardown (SIGTERM, then SIGKILL) unless the test
     already stopped or killed it.
     """
     started: list[PeerServer] = []
 
-    def _start(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None) -> PeerServer:
-        server = start_peer(kind, scl, ied)
+    def _start(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None,
+               filestore: str | os.PathLike[str] | None = None) -> PeerServer:
+        server = start_peer(kind, scl, ied, filestore=filestore)
         started.append(server)
         return server
 

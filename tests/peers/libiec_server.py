@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/peers/libiec_server.py --scl examples/simple_io.icd [--ied TEST] --port 10102
+    python tests/peers/libiec_server.py --scl examples/simple_io.icd [--ied TEST] --port 10102 [--filestore DIR]
 
 pyiec61850-ng has no SCL loader, so the model is built with libiec61850's dynamic-model API
 from :class:`peers.sclmodel.SclModel` (the quirks are in PEERS.md and tests/peers/README.md):
@@ -14,6 +14,11 @@ commands ``interlock <ref> on|off`` and ``opfail <ref> on|off`` make them refuse
 (:class:`ControlSwitches`).
 
 Write policy: SP allowed, CF and DC denied (explicitly set; see README for the defaults).
+
+File services: with ``--filestore DIR`` the server's MMS file store is ``DIR``
+(``IedServer_setFilestoreBasepath`` before the start; libiec61850 joins the base path and the
+file name by plain concatenation, so a ``/`` is appended). Without it libiec61850 uses its
+default ``./vmd-filestore/`` relative to the working directory (the repository root).
 
 Protocol with the parent process: exactly one line ``READY <port>`` on stdout once the
 server listens on 127.0.0.1:<port>; afterwards fd 1 is redirected to /dev/null (the SWIG
@@ -209,8 +214,10 @@ class _MirrorControlHandler(L.ControlHandlerForPython):
 class LibiecPeerServer:
     """Builds and runs a libiec61850 server from an :class:`SclModel`."""
 
-    def __init__(self, model: SclModel) -> None:
+    def __init__(self, model: SclModel, filestore: str | None = None) -> None:
         self.model = model
+        #: absolute file store directory with a trailing "/", or None (libiec61850's default)
+        self.filestore = os.path.join(os.path.abspath(filestore), "") if filestore else None
         self.ied_model = L.IedModel_create(model.ied_name)
         self.ied_server = None
         self._controls: list[tuple[str, object, object | None, str | None, object | None]] = []
@@ -328,6 +335,8 @@ class LibiecPeerServer:
 
     def start(self, port: int, host: str = "127.0.0.1") -> bool:
         self.ied_server = L.IedServer_create(self.ied_model)
+        if self.filestore is not None:
+            L.IedServer_setFilestoreBasepath(self.ied_server, self.filestore)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_SP, L.ACCESS_POLICY_ALLOW)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_CF, L.ACCESS_POLICY_DENY)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_DC, L.ACCESS_POLICY_DENY)
@@ -359,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scl", required=True, help="SCL file (one of examples/*.icd)")
     ap.add_argument("--ied", default=None, help="IED name in the SCL (default: the first)")
     ap.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (> 0)")
+    ap.add_argument("--filestore", default=None, metavar="DIR", help="directory served by the MMS file services")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="libiec_server: %(message)s")
     if args.port <= 0:
@@ -374,8 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    if args.filestore is not None and not os.path.isdir(args.filestore):
+        print(f"libiec_server: --filestore {args.filestore}: not a directory", file=sys.stderr)
+        return 2
     model = SclModel(args.scl, args.ied)
-    server = LibiecPeerServer(model)
+    server = LibiecPeerServer(model, args.filestore)
     if not server.start(args.port):
         print(f"libiec_server: cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)
         return 1

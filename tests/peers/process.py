@@ -72,6 +72,7 @@ class PeerServer:
     :ivar host: address it listens on (always ``127.0.0.1``)
     :ivar port: TCP port
     :ivar model: the SCL model it serves
+    :ivar filestore: the directory its MMS file services serve (``None``: none given)
     :ivar proc: the child process (its stdout is closed; stderr goes to a temporary file)
     """
 
@@ -83,6 +84,7 @@ class PeerServer:
     _stderr: IO[bytes] | None = field(default=None, repr=False)
     _reply_buf: bytes = field(default=b"", repr=False)
     _cmd_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    filestore: str | None = None
 
     @property
     def addr(self) -> str:
@@ -254,17 +256,22 @@ def _wait_ready(proc: subprocess.Popen, timeout: float) -> tuple[str | None, byt
     return first.decode("utf-8", "replace"), rest
 
 
-def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeout: float = START_TIMEOUT) -> PeerServer:
+def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeout: float = START_TIMEOUT,
+               filestore: str | os.PathLike[str] | None = None) -> PeerServer:
     """Start a peer server process and wait until it listens.
 
     :param kind: ``"libiec"`` or ``"rust"``
     :param scl: SCL file to serve
     :param ied: IED name in the SCL (default: the first IED)
+    :param filestore: directory served by the MMS file services (libiec61850 only: the
+        Rust-based stack has no file services; ``ValueError`` for it)
     :raises PeerStartError: no ``READY`` line within ``timeout`` (after 3 attempts on a
         fresh port each for libiec61850, which cannot choose its own port)
     """
     if kind not in PEER_SCRIPTS:
         raise ValueError(f"unknown peer kind {kind!r} (expected one of {sorted(PEER_SCRIPTS)})")
+    if filestore is not None and kind != "libiec":
+        raise ValueError(f"the {kind} peer server has no file services (filestore= is libiec only)")
     model = SclModel(scl, ied)
     errors: list[str] = []
     for _attempt in range(3):
@@ -272,6 +279,8 @@ def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeou
         cmd = [sys.executable, PEER_SCRIPTS[kind], "--scl", scl, "--port", str(port)]
         if ied:
             cmd += ["--ied", ied]
+        if filestore is not None:
+            cmd += ["--filestore", os.fspath(filestore)]
         stderr = tempfile.TemporaryFile(prefix=f"peer-{kind}-")
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=REPO_DIR)
         line, rest = _wait_ready(proc, timeout)
@@ -279,6 +288,7 @@ def start_peer(kind: str, scl: str = DEFAULT_SCL, ied: str | None = None, timeou
         server = PeerServer(kind, "127.0.0.1", port, model, proc, stderr, rest)
         if line and line.startswith("READY "):
             server.port = int(line.split()[1])
+            server.filestore = os.path.abspath(filestore) if filestore is not None else None
             return server
         if proc.poll() is None:
             proc.kill()
