@@ -1,15 +1,20 @@
 """``py61850 demo``: a simulated IED on a free loopback port and a short guided
 client tour against it (identify, browse, typed reads, a setpoint write read back,
-the server refusing writes, reports from an unbuffered report control block, and
-switches operated in each control model, one command refused by interlocking)."""
+the server refusing writes, reports from an unbuffered report control block,
+switches operated in each control model, one command refused by interlocking, and
+a disturbance record listed and downloaded from the server's file store)."""
 from __future__ import annotations
 
+import math
+import os
+import tempfile
 import time
 from typing import Any
 
 from ._demo_scl import demo_model
 
-__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB", "SWITCHES", "BREAKER", "EARTH_SWITCH"]
+__all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB", "SWITCHES", "BREAKER", "EARTH_SWITCH", "RECORD",
+           "write_demo_records"]
 
 MEAS = "DEMOMeas/MMXU1"
 IO = "DEMOIO/GGIO1"
@@ -32,6 +37,46 @@ COUPLER = "DEMOCtrl/CSWI3.Pos"  # direct-with-enhanced-security
 #: sbo-with-enhanced-security; its check handler refuses to close it while the earthing switch is closed
 BREAKER = "DEMOCtrl/CSWI4.Pos"
 _DBPOS = {"00": "intermediate", "01": "off", "10": "on", "11": "bad-state"}
+#: The disturbance record of the demo's file store (a COMTRADE .cfg/.dat pair), without extension.
+RECORD = "COMTRADE/DEMO_fault_001"
+_SAMPLES = 40  # two cycles at 50 Hz, 1 kHz
+
+
+def write_demo_records(root: str) -> list[str]:
+    """Write the demo's small COMTRADE-like record (ASCII ``.cfg`` and ``.dat``,
+    three phase currents and a trip bit, 40 samples of a fault) below ``root``;
+    returns the names relative to ``root``."""
+    os.makedirs(os.path.join(root, os.path.dirname(RECORD)), exist_ok=True)
+    cfg = "\r\n".join([
+        "DemoFeeder,DEMO,1999",
+        "4,3A,1D",
+        "1,IA,A,,A,0.01,0,0,-32767,32767,1,1,P",
+        "2,IB,B,,A,0.01,0,0,-32767,32767,1,1,P",
+        "3,IC,C,,A,0.01,0,0,-32767,32767,1,1,P",
+        "1,TRIP,,,0",
+        "50",
+        "1",
+        f"1000,{_SAMPLES}",
+        "21/11/2026,10:15:00.000000",
+        "21/11/2026,10:15:00.020000",
+        "ASCII",
+        "1",
+        "",
+    ])
+    rows = []
+    for n in range(_SAMPLES):
+        fault = n >= 20  # phase A fault after one cycle: ten times the current, trip
+        amp = 12000.0 if fault else 1200.0
+        phases = [int(round((amp if k == 0 else 1200.0) * math.sin(2 * math.pi * (50 * n / 1000 - k / 3))))
+                  for k in range(3)]
+        rows.append(",".join(str(v) for v in (n + 1, n * 1000, *phases, int(n >= 24))))
+    dat = "\r\n".join(rows) + "\r\n"
+    names = []
+    for ext, text in ((".cfg", cfg), (".dat", dat)):
+        with open(os.path.join(root, RECORD + ext), "w", encoding="ascii", newline="") as f:
+            f.write(text)
+        names.append(RECORD + ext)
+    return names
 
 
 def _section(console: Any, n: int, title: str) -> None:
@@ -52,7 +97,9 @@ def run_demo(console: Any, port: int = 0) -> int:
     from .server import IedServer, WriteRequest
 
     t0 = time.monotonic()
-    server = IedServer(demo_model())
+    store = tempfile.TemporaryDirectory(prefix="py61850-demo-")
+    write_demo_records(store.name)
+    server = IedServer(demo_model(), filestore=store.name)
     writes: list[str] = []
 
     def check_setpoint(req: WriteRequest) -> Any:
@@ -157,9 +204,14 @@ def run_demo(console: Any, port: int = 0) -> int:
             _section(console, 8, "Control")
             if not _control_tour(console, conn):
                 return 1
+
+            _section(console, 9, "Files")
+            if not _file_tour(console, conn, server):
+                return 1
     finally:
         sim.stop()
         server.close()
+        store.cleanup()
     console.print()
     console.rule(f"done in {time.monotonic() - t0:.2f} s")
     console.print("Next: [bold]py61850 serve examples/simple_io.icd --port 10102 --simulate[/bold], then "
@@ -286,4 +338,37 @@ def _control_tour(console: Any, conn: Any) -> bool:
         return False
     console.print("Each model ran its sequence (operate; select, operate; select-with-value, operate, "
                   "CommandTermination), and the refusal told the client why.")
+    return True
+
+
+def _file_tour(console: Any, conn: Any, server: Any) -> bool:
+    """List the demo server's file store and download its disturbance record.
+    False when something is missing."""
+    from rich.table import Table
+
+    from .cli import _escape
+
+    console.print(f"The server's file store ({_escape(server.filestore)}) holds a COMTRADE disturbance record.")
+    entries = conn.get_files()
+    table = Table(show_header=True, header_style="bold")
+    for col in ("name", "size", "last modified"):
+        table.add_column(col)
+    for e in entries:
+        when = e.last_modified.strftime("%Y-%m-%d %H:%M:%S %Z") if e.last_modified else ""
+        table.add_row(_escape(e.name), str(e.size), when)
+    console.print(table)
+    names = {e.name for e in entries}
+    if not {RECORD + ".cfg", RECORD + ".dat"} <= names:
+        console.print("[red]the disturbance record is not listed[/red]")
+        return False
+    cfg = conn.download_file(RECORD + ".cfg").decode("ascii", "replace").splitlines()
+    dat = conn.download_file(RECORD + ".dat").decode("ascii", "replace").splitlines()
+    trip = next((row.split(",")[1] for row in dat if row.endswith(",1")), None)
+    if len(cfg) < 10 or len(dat) != _SAMPLES or trip is None:
+        console.print("[red]the downloaded record is incomplete[/red]")
+        return False
+    console.print(
+        f"downloaded {RECORD}.cfg and .dat: station {cfg[0].split(',')[0]!r}, channels {cfg[1]}, "
+        f"{len(dat)} samples at {cfg[8].split(',')[0]} Hz, trip at t = {int(trip) / 1000:g} ms"
+    )
     return True

@@ -6,8 +6,9 @@ date from Python; clients read them without any Python code running (the C
 fast path). Python handlers can be attached to chosen objects: they approve or
 refuse writes (:meth:`IedServer.on_write`), produce values on demand
 (:meth:`IedServer.on_read`), decide control commands
-(:meth:`IedServer.on_control`) and watch clients come and go
-(:meth:`IedServer.on_connection`).
+(:meth:`IedServer.on_control`), allow or refuse file operations on the file
+store (``filestore=DIR``, :meth:`IedServer.on_file`) and watch clients come
+and go (:meth:`IedServer.on_connection`).
 
 Example::
 
@@ -60,6 +61,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import dataclasses
 import datetime as _dt
 import enum
 import logging
@@ -93,6 +95,11 @@ __all__ = [
     "OrCat",
     "DataAccessError",
     "DataAccessRejected",
+    "FileError",
+    "FileOperation",
+    "FileRejected",
+    "FileRequest",
+    "FileStats",
     "FunctionalConstraint",
     "IedServer",
     "ReadRequest",
@@ -118,6 +125,7 @@ _SEV_READ = 4
 _SEV_CONTROL_CHECK = 5
 _SEV_CONTROL_WAIT = 6
 _SEV_CONTROL_OPERATE = 7
+_SEV_FILE = 8
 #: Bound of the server's event queue (requests waiting for a Python handler and
 #: connection events): beyond it the library refuses a request at once with
 #: temporarily-unavailable, or drops a connection event, and counts it.
@@ -296,6 +304,116 @@ class ControlRefused(Exception):
 ControlHandler = Callable[[ControlAction, Any], Any]
 
 
+class FileOperation(str, enum.Enum):
+    """A file operation a file handler is asked about (see :meth:`IedServer.on_file`).
+    The members compare equal to their strings (``request.operation == "open"``)."""
+
+    #: FileOpen: a client starts to download ``path`` (its FileRead and
+    #: FileClose are not asked again)
+    OPEN = "open"
+    #: FileDelete of ``path``
+    DELETE = "delete"
+    #: FileRename of ``path`` to ``new_path``
+    RENAME = "rename"
+    #: FileDirectory of ``path`` (``""`` = the root)
+    DIRECTORY = "directory"
+    #: ObtainFile: the server is asked to fetch the client's file ``source``
+    #: and store it as ``path`` (an upload)
+    OBTAIN = "obtain"
+
+
+#: i61_file_op -> FileOperation
+_FILE_OPS = {1: FileOperation.OPEN, 2: FileOperation.DELETE, 3: FileOperation.RENAME,
+             4: FileOperation.DIRECTORY, 5: FileOperation.OBTAIN}
+
+
+class FileError(enum.IntEnum):
+    """The MMS file errors (ServiceError class file) a server answers with."""
+
+    OTHER = 0
+    FILENAME_AMBIGUOUS = 1
+    FILE_BUSY = 2
+    FILENAME_SYNTAX_ERROR = 3
+    CONTENT_TYPE_INVALID = 4
+    POSITION_INVALID = 5
+    FILE_ACCESS_DENIED = 6
+    FILE_NON_EXISTENT = 7
+    DUPLICATE_FILENAME = 8
+    INSUFFICIENT_SPACE = 9
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """A client's file operation, as a file handler sees it (see :meth:`IedServer.on_file`).
+
+    Names are relative to the file store root, components separated by
+    ``/`` (``"COMTRADE/rec1.cfg"``; ``""`` is the root); they were already
+    checked against the sandbox (no ``..``, no absolute path, no link, no
+    control character) when the handler is asked.
+
+    :ivar operation: what the client asks for
+    :ivar path: the file (the listed directory for ``directory``, the
+        destination for ``obtain``)
+    :ivar new_path: the new name of a ``rename`` (``None`` for the other operations)
+    :ivar source: the client's own file name of an ``obtain`` (``None`` otherwise)
+    :ivar connection: the client
+    :ivar root: the file store root the names are relative to
+    """
+
+    operation: FileOperation
+    path: str
+    new_path: Optional[str]
+    source: Optional[str]
+    connection: ClientConnection
+    root: str = ""
+
+    @property
+    def local_path(self) -> str:
+        """``path`` as a path of this host (below :attr:`root`)."""
+        return os.path.join(self.root, *self.path.split("/")) if self.path else self.root
+
+
+class FileRejected(Exception):
+    """Raise from a file handler to refuse the operation with ``error``
+    (logged at debug level only: this is an answer, not a failure).
+
+    :param error: the :class:`FileError` the client receives (default file-access-denied)
+    :param message: optional reason (for the log)
+    """
+
+    def __init__(self, error: Union[FileError, int] = FileError.FILE_ACCESS_DENIED, message: str = "") -> None:
+        self.error = FileError(int(error))
+        super().__init__(message or self.error.name)
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """Counters of the file services since the server was created
+    (see :attr:`IedServer.file_stats`).
+
+    :ivar opened: files opened for download (FileOpen that succeeded)
+    :ivar octets_read: file octets sent to clients (FileRead)
+    :ivar deleted: files deleted (FileDelete)
+    :ivar renamed: files renamed (FileRename)
+    :ivar obtained: files uploaded by clients (ObtainFile that completed)
+    :ivar octets_obtained: file octets received by ObtainFile
+    :ivar refused: file requests answered with an error
+    :ivar open_now: files open at this moment, all clients together
+    """
+
+    opened: int = 0
+    octets_read: int = 0
+    deleted: int = 0
+    renamed: int = 0
+    obtained: int = 0
+    octets_obtained: int = 0
+    refused: int = 0
+    open_now: int = 0
+
+
+#: Handler of file operations: ``handler(request)``.
+FileHandler = Callable[[FileRequest], Any]
+
 WriteHandler = Callable[[WriteRequest], Any]
 ReadHandler = Callable[[ReadRequest], Any]
 ConnectionHandler = Callable[[ClientConnection, bool], Any]
@@ -378,6 +496,9 @@ class _Core:
         self.controls: dict[str, _ControlHook] = {}  # current control handlers per DO reference
         self.peers: dict[int, ClientConnection] = {}  # dispatcher thread only
         self.conn_callbacks: list[ConnectionHandler] = []
+        self.file_handler: Optional[FileHandler] = None
+        self.filestore = ""  # the root the file names are relative to
+        self.files_final = FileStats()  # the file counters when the C server was freed
         self.handler_error = DataAccessError.TEMPORARILY_UNAVAILABLE
         self.handler_failures = 0
         self.tracking = False
@@ -521,6 +642,9 @@ class _Core:
         if kind in _CONTROL_STAGES:
             self.handle_control(ev, _CONTROL_STAGES[kind], conn_id, ref)
             return
+        if kind == _SEV_FILE:
+            self.handle_file(ev, conn_id)
+            return
         if kind not in (_SEV_WRITE, _SEV_READ):
             log.debug("ignoring a server event of unknown kind %d", kind)
             return
@@ -591,6 +715,66 @@ class _Core:
                           stage.value, ref, action.peer)
             result = int(AddCause.UNKNOWN)
         self.complete_control(token, result, ref, stage)
+
+    def handle_file(self, ev: Any, conn_id: int) -> None:
+        """A file operation: build the :class:`FileRequest`, run the file handler,
+        answer with ``i61_server_complete_file``."""
+        ffi, lib = self.ffi, self.lib
+        token = int(ev.token)
+        path = ffi.string(lib.i61_server_event_file_path(ev)).decode("utf-8", "replace")
+        new_path = ffi.string(lib.i61_server_event_file_new_path(ev)).decode("utf-8", "replace")
+        op = _FILE_OPS.get(int(ev.fc))
+        what = f"file {op.value if op else int(ev.fc)} of {path!r}"
+        if self.stopping:
+            log.debug("%s dropped: the server stopped", what)
+            return
+        handler = self.file_handler
+        if handler is None or op is None:  # removed meanwhile: allowed, as without a handler
+            self.complete_file(token, _HOOK_ACCEPT if op is not None else int(FileError.FILE_ACCESS_DENIED), what)
+            return
+        conn = self.peers.get(conn_id) or ClientConnection(conn_id, "")
+        if op is FileOperation.OBTAIN:  # the C event: path = the client's file, new_path = the destination
+            req = FileRequest(op, new_path, None, path, conn, self.filestore)
+        else:
+            req = FileRequest(op, path, new_path if op is FileOperation.RENAME else None, None, conn, self.filestore)
+        try:
+            result = self.file_answer(handler(req))
+        except FileRejected as rej:
+            log.debug("%s refused by the file handler: %s", what, rej)
+            result = int(rej.error)
+        except DataAccessRejected as rej:
+            log.debug("%s refused by the file handler: %s", what, rej)
+            result = int(FileError.FILE_ACCESS_DENIED)
+        except Exception:
+            self.handler_failures += 1
+            log.exception("exception in the file handler for %s (client %s): refused with file-access-denied",
+                          what, conn.peer)
+            result = int(FileError.FILE_ACCESS_DENIED)
+        self.complete_file(token, result, what)
+
+    @staticmethod
+    def file_answer(out: Any) -> int:
+        if out is None or out is True:
+            return _HOOK_ACCEPT
+        if out is False:
+            return int(FileError.FILE_ACCESS_DENIED)
+        if isinstance(out, FileError):
+            return int(out)
+        raise TypeError(f"a file handler returns None/True (allow), False or a FileError (refuse), not {out!r}")
+
+    def complete_file(self, token: int, result: int, what: str) -> None:
+        with self.c_lock:
+            if self.ptr is None:
+                return
+            err = self.lib.i61_server_complete_file(self.ptr, token, result)
+            running = bool(self.lib.i61_server_is_running(self.ptr))
+        self.log_completion(err, running, what, "the client got file-access-denied")
+
+    def file_stats(self, ptr: Any) -> FileStats:
+        st = self.ffi.new("i61_server_file_stats *")
+        self.lib.i61_server_get_file_stats(ptr, st)
+        return FileStats(int(st.opened), int(st.octets_read), int(st.deleted), int(st.renamed), int(st.obtained),
+                         int(st.octets_obtained), int(st.refused), int(st.open_now))
 
     def control_action(self, c: Any, stage: ControlStage, conn_id: int, ref: str,
                        mv: Optional[MmsValue]) -> ControlAction:
@@ -759,6 +943,8 @@ class _Core:
                 log.error("a server is still in use by another thread; stopped but not freed")
                 return
             self.dropped_final = int(self.lib.i61_server_events_dropped(ptr))
+            files = self.file_stats(ptr)
+            self.files_final = dataclasses.replace(files, open_now=0)
             self.reports_final = (int(self.lib.i61_server_reports_sent(ptr)),
                                   int(self.lib.i61_server_report_entries_overflowed(ptr)),
                                   int(self.lib.i61_server_reports_dropped(ptr)))
@@ -767,6 +953,7 @@ class _Core:
             self.hooks.clear()
             self.controls.clear()
             self.conn_callbacks.clear()
+            self.file_handler = None
         except Exception:  # finalizers must not raise
             log.exception("error while freeing a server")
 
@@ -855,6 +1042,11 @@ class IedServer:
     stored again unchanged is a data update (``dupd``), a new value a data or
     quality change.
 
+    Files. With a file store (``filestore=DIR``, or :meth:`set_filestore`)
+    clients list, download, upload (ObtainFile), delete and rename the files
+    below that directory, and nothing outside it; :meth:`on_file` lets Python
+    allow or refuse each operation. See :meth:`set_filestore`.
+
     :param model: the data model: an :class:`~py61850.scl.IedModel`, or a dict
         as for :meth:`from_dict`
     :param vendor: Identify vendor name (default: the IED's ``manufacturer``, else ``"py61850"``)
@@ -864,6 +1056,8 @@ class IedServer:
         keeps for its client (default 65536); when it is full the oldest
         entries are dropped and the next report sent carries BufOvfl (see
         :attr:`report_entries_overflowed`)
+    :param filestore: a directory to serve as the file store (default: no
+        file services), see :meth:`set_filestore`
     :param options: limits, see :meth:`configure`
 
     Used as a context manager, the server is closed (stopped and freed) on exit.
@@ -877,6 +1071,7 @@ class IedServer:
         model_name: Optional[str] = None,
         revision: Optional[str] = None,
         report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE,
+        filestore: Union[str, os.PathLike, None] = None,
         **options: Any,
     ) -> None:
         ffi, lib = _ffi.load()
@@ -902,6 +1097,8 @@ class IedServer:
         )
         if options:
             self.configure(**options)
+        if filestore is not None:
+            self.set_filestore(filestore)
 
     # ---------------------------------------------------------------- factories
 
@@ -919,7 +1116,8 @@ class IedServer:
         :param ied_name: the IED to serve; may be omitted when the file has one
         :param access_point: the access point whose server to take; may be
             omitted when exactly one has a server
-        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``, limits)
+        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``,
+            ``filestore``, limits)
         :raises py61850.scl.SclError: the file cannot be read or is invalid
         """
         from .scl import load_scl
@@ -961,7 +1159,8 @@ class IedServer:
         A DA's trigger options are its ``dchg``/``qchg``/``dupd`` keys; the
         model's ``"edition"`` (``"1"``) selects Edition 1 RCBs.
 
-        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``, limits)
+        :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``,
+            ``filestore``, limits)
         :raises py61850.scl.SclError: the spec is invalid (with the path of the bad entry)
         """
         from .scl import IedModel
@@ -1012,6 +1211,7 @@ class IedServer:
         idle_timeout: Optional[float] = None,
         hook_timeout: Optional[float] = None,
         handler_error: Optional[DataAccessError] = None,
+        max_open_files: Optional[int] = None,
     ) -> None:
         """Set limits (``None`` leaves a setting unchanged).
 
@@ -1026,13 +1226,22 @@ class IedServer:
         :param hook_timeout: seconds a read/write handler may take before the
             client is answered ``temporarily-unavailable`` (default 10); a
             control handler that takes longer refuses with AddCause
-            time-limit-over
+            time-limit-over, a file handler with file-access-denied
         :param handler_error: the DataAccessError answered when a handler raises
             (default ``TEMPORARILY_UNAVAILABLE``)
+        :param max_open_files: files one client may have open at once for
+            download, 1..1024 (default 8); a FileOpen beyond is refused with
+            file-busy. A client's files are closed when its association ends.
         """
+        if max_open_files is not None:
+            n = int(max_open_files)
+            if not 1 <= n <= 1024:
+                raise InvalidArgumentError("max_open_files must be 1..1024", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
         with self._core.use() as ptr:
             self._configure(ptr, max_connections, max_pdu_size, max_outstanding, handshake_timeout, idle_timeout,
                             hook_timeout)
+            if max_open_files is not None:
+                self._lib.i61_server_set_max_open_files(ptr, int(max_open_files))
         if handler_error is not None:
             self._core.handler_error = DataAccessError(handler_error)
 
@@ -1226,6 +1435,21 @@ class IedServer:
         if self._core.ptr is None:
             return self._core.reports_final[2]
         return self._query(self._lib.i61_server_reports_dropped)
+
+    @property
+    def file_stats(self) -> FileStats:
+        """Counters of the file services (:class:`FileStats`): files opened,
+        octets sent, deletions, renames, uploads, refusals, and the files open
+        right now (``open_now``: 0 once every download was closed, by its
+        client or by the end of its association)."""
+        try:
+            ptr = self._core.enter()
+        except RuntimeError:
+            return self._core.files_final
+        try:
+            return self._core.file_stats(ptr)
+        finally:
+            self._core.leave()
 
     def __repr__(self) -> str:
         if self._core.ptr is None:
@@ -1507,6 +1731,87 @@ class IedServer:
             raise TypeError("the callback must be callable")
         self._core.conn_callbacks.append(callback)
         self._core.track_connections()
+
+    # ---------------------------------------------------------------- files
+
+    @property
+    def filestore(self) -> Optional[str]:
+        """The file store root (an absolute path), ``None`` without file services."""
+        return self._core.filestore or None
+
+    def set_filestore(self, path: Union[str, os.PathLike, None]) -> None:
+        """Serve the files below directory ``path`` (or no files: ``None``).
+
+        Clients then list (FileDirectory), download (FileOpen/FileRead/
+        FileClose), upload (ObtainFile: the server fetches the file from the
+        client), delete (FileDelete) and rename (FileRename) files by names
+        relative to this root, ``/`` separating directories. The root is a
+        sandbox: names with ``..`` or ``.`` components, absolute names, names
+        with NUL, control characters or ``\\``, and symbolic links (never
+        followed, never listed) are refused with file-access-denied; only
+        regular files are served, written or removed, never anything outside
+        the root.
+
+        Like libiec61850's server, a directory listing is recursive: every
+        regular file below the listed directory, named by its path from the
+        root (``"COMTRADE/rec1.cfg"``, also when listing ``"COMTRADE"``),
+        sorted by name, paged when it does not fit one answer. Uploads are written to a hidden temporary file
+        (``.i61-obtain-*``) and renamed into place when complete: a failed or
+        interrupted upload leaves nothing behind. Files of 4 GiB and more
+        (the size is an Unsigned32 in MMS) are listed with size 4294967295
+        and refused at FileOpen.
+
+        May be called while the server runs (operations in progress finish on
+        the former root). Without a file store the server rejects the file
+        services as unsupported.
+
+        :raises InvalidArgumentError: ``path`` is not a directory that can be opened
+        """
+        root = "" if path is None else os.path.abspath(os.fsdecode(os.fspath(path)))
+        if "\x00" in root:
+            raise InvalidArgumentError("the filestore path contains NUL", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        ffi, lib = self._ffi, self._lib
+        with self._core.use() as ptr:
+            err = lib.i61_server_set_filestore(ptr, os.fsencode(root) if root else ffi.NULL)
+        if err != 0:
+            raise exception_for(err, f"filestore {root!r}: not a directory that can be opened", root)
+        self._core.filestore = root
+        log.info("file store %s", root or "removed")
+
+    def on_file(self, callback: Optional[FileHandler]) -> None:
+        """Call ``callback(request: FileRequest)`` for every file operation of a
+        client: ``open`` (a download starts), ``delete``, ``rename``,
+        ``directory`` and ``obtain`` (an upload), after its names passed the
+        sandbox checks and before anything is done.
+
+        The callback runs on the server's handler thread; the client is
+        answered when it returns:
+
+        * ``None`` or ``True``: allow (the library carries out the operation);
+        * ``False``: refuse with file-access-denied;
+        * a :class:`FileError`: refuse with it (or raise :class:`FileRejected`;
+          :class:`DataAccessRejected` also refuses with file-access-denied);
+        * an exception: logged, refused with file-access-denied (counted in
+          :attr:`handler_failures`).
+
+        A callback that does not answer within the hook timeout
+        (:meth:`configure`) refuses with file-access-denied. The FileRead and
+        FileClose requests of an allowed download are not asked again.
+        One file handler per server; ``callback=None`` removes it (every
+        operation is then allowed).
+        """
+        ffi, lib, core = self._ffi, self._lib, self._core
+        if callback is None:
+            with core.use() as ptr:
+                lib.i61_server_set_queued_file_hook(ptr, 0, ffi.NULL)
+            core.file_handler = None
+            return
+        if not callable(callback):
+            raise TypeError("the file handler must be callable (or None to remove it)")
+        core.track_connections()  # requests carry the client's address
+        core.file_handler = callback
+        with core.use() as ptr:
+            lib.i61_server_set_queued_file_hook(ptr, 1, ffi.NULL)
 
     # ---------------------------------------------------------------- control
 

@@ -48,11 +48,16 @@ def test_guide_examples_run(monkeypatch, capsys):
         "client 127.0.0.1 connected",
         "client 127.0.0.1 disconnected",
         "0 0",
+        "COMTRADE/rec1.cfg 19",
+        "b'Feeder1,TEST,1999'",
+        "delete refused",
+        "1 1 0",
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, (missing, out)
     assert "TESTGenericIO/GGIO1.IntSet1.setVal = 55 from 127.0.0.1" in out
     assert "TESTGenericIO/GGIO1.IntSet1.setVal = 500 from 127.0.0.1" in out
+    assert any(line.startswith("download of COMTRADE/rec1.cfg by 127.0.0.1") for line in out)
     # (a client of an earlier example may still be leaving when the callback is set:
     # its "disconnected" can come first; the example's own client connects, then leaves
     # before stop() returns)

@@ -73,6 +73,23 @@ Control (both peer clients operating a server's controllable objects):
 * Both increment ctlNum before a select or a direct operate (``set_ctl_num(n)``: the next
   such command carries ``n + 1``); the operate of an SBO model carries the select's ctlNum.
 
+Files (pyiec61850-ng's client; the Rust client has no file services):
+
+* in-process functions ``pyiec_file_*`` on a connection of :func:`pyiec_connect`, and
+  :class:`PyiecFileClient` (the same in the child process). Use the child when the server
+  runs Python handlers in this process (py61850's ``on_file``): a blocking call of the
+  binding keeps the GIL, so the server's handler thread could not answer.
+* ``IedConnection_getFileDirectory`` needs ``"/"`` for the root (``""`` raises ValueError)
+  and follows moreFollows itself; ``MmsConnection_downloadFile(mms, err, remote, local)``
+  streams to a local path (the bundled ``pyiec61850.mms.files.download_file`` returns empty
+  bytes); upload is ``IedConnection_setFile`` (ObtainFile) after
+  ``IedConnection_setFilestoreBasepath``, whose base path is **prefixed verbatim** to the
+  server's FileOpen name (no separator added: it must end with ``/``);
+  rename is ``MmsConnection_fileRename`` (no IedConnection function).
+* Failures raise :class:`PyiecFileError` with libiec61850's code: ``kind`` ``"ied"`` (an
+  ``IedClientError``: directory, delete, upload) or ``"mms"`` (an ``MmsError``:
+  download, rename, open/close; file errors are 90 + the MMS file error code).
+
 RCB values are a dict with the keys of :data:`RCB_KEYS`; TrgOps/OptFlds/ReasonCode are the
 masks both peers use (and py61850: IEC bit n -> ``1 << (n - 1)``).
 """
@@ -740,6 +757,39 @@ class _PyiecChild:
             L.MmsValue_delete(oper)
         return {"err": 0, "write_error": int(err)}
 
+    # ---- files (see pyiec_file_* / PyiecFileClient)
+
+    def _file(self, fn: Any, *args: Any) -> dict[str, Any]:
+        try:
+            return {"err": 0, "result": fn(self.con, *args)}
+        except PyiecFileError as exc:
+            return {"err": 0, "fail": [exc.kind, exc.code, str(exc)]}
+
+    def cmd_file_dir(self, directory: str = "/") -> dict[str, Any]:
+        return self._file(pyiec_file_directory, directory)
+
+    def cmd_file_download(self, remote: str, local: str) -> dict[str, Any]:
+        return self._file(pyiec_download_file, remote, local)
+
+    def cmd_file_upload(self, basepath: str, local: str, remote: str, timeout_ms: int = 60000) -> dict[str, Any]:
+        self.L.IedConnection_setRequestTimeout(self.con, int(timeout_ms))
+        try:
+            return self._file(pyiec_upload_file, basepath, local, remote)
+        finally:
+            self.L.IedConnection_setRequestTimeout(self.con, PYIEC_CHILD_REQUEST_TIMEOUT_MS)
+
+    def cmd_file_delete(self, name: str) -> dict[str, Any]:
+        return self._file(pyiec_delete_file, name)
+
+    def cmd_file_rename(self, old: str, new: str) -> dict[str, Any]:
+        return self._file(pyiec_rename_file, old, new)
+
+    def cmd_file_open(self, name: str) -> dict[str, Any]:
+        return self._file(pyiec_file_open, name)
+
+    def cmd_file_close(self, frsm: int) -> dict[str, Any]:
+        return self._file(pyiec_file_close, frsm)
+
     def cmd_close(self) -> dict[str, Any]:
         for ref in list(self.subscribers):
             self.L.IedConnection_uninstallReportHandler(self.con, ref)
@@ -971,6 +1021,171 @@ class PyiecControlClient(PyiecReportClient):
     def write_oper(self, ref: str, value: Any) -> int:
         """A plain Write of ``<ref>.Oper``; returns the IedClientError."""
         return int(self.call("write_oper", ref=ref, value=value)["write_error"])
+
+
+# ------------------------------------------------------------------------- files: pyiec61850-ng
+
+#: libiec61850's MmsError of a file error: 90 + the MMS file error code (ServiceError class file)
+PYIEC_MMS_FILE_ERROR_BASE = 90
+#: MmsError of a Reject with unrecognized-service (a server without the service)
+PYIEC_MMS_REJECT_UNRECOGNIZED_SERVICE = 103
+
+
+class PyiecFileError(IOError):
+    """A pyiec61850-ng file service failed.
+
+    :ivar kind: ``"ied"`` (``code`` is an IedClientError) or ``"mms"`` (an MmsError)
+    :ivar code: libiec61850's error code
+    """
+
+    def __init__(self, op: str, name: str, kind: str, code: int) -> None:
+        super().__init__(f"pyiec61850-ng {op}({name!r}): {'IedClientError' if kind == 'ied' else 'MmsError'} {code}")
+        self.kind = kind
+        self.code = int(code)
+
+    @property
+    def file_error(self) -> Optional[int]:
+        """The MMS file error code (0..9) of an MmsError in the file class, else None."""
+        if self.kind == "mms" and PYIEC_MMS_FILE_ERROR_BASE <= self.code <= PYIEC_MMS_FILE_ERROR_BASE + 9:
+            return self.code - PYIEC_MMS_FILE_ERROR_BASE
+        return None
+
+
+def _mms_error(err: Any) -> int:
+    return int(_pyiec().MmsError_getValue(err))
+
+
+def pyiec_file_directory(con: Any, directory: str = "/") -> list[dict[str, Any]]:
+    """FileDirectory (all pages): ``[{"name", "size", "mtime_ms"}]`` in server order.
+
+    :raises PyiecFileError: with the IedClientError
+    """
+    L = _pyiec()
+    lst, err = L.IedConnection_getFileDirectory(con, directory or "/")
+    if err != L.IED_ERROR_OK or lst is None:
+        raise PyiecFileError("getFileDirectory", directory, "ied", err if err else L.IED_ERROR_UNKNOWN)
+    out = []
+    el = L.LinkedList_getNext(lst)
+    while el:
+        e = L.toFileDirectoryEntry(L.LinkedList_getData(el))
+        out.append({"name": L.FileDirectoryEntry_getFileName(e), "size": int(L.FileDirectoryEntry_getFileSize(e)),
+                    "mtime_ms": int(L.FileDirectoryEntry_getLastModified(e))})
+        L.FileDirectoryEntry_destroy(e)
+        el = L.LinkedList_getNext(el)
+    L.LinkedList_destroyStatic(lst)  # the entries were destroyed above
+    return out
+
+
+def pyiec_download_file(con: Any, remote: str, local: str) -> None:
+    """FileOpen/FileRead/FileClose of ``remote`` streamed into the local path ``local``
+    (``MmsConnection_downloadFile``).
+
+    :raises PyiecFileError: with the MmsError
+    """
+    L = _pyiec()
+    err = L.MmsError_create()
+    ok = L.MmsConnection_downloadFile(L.IedConnection_getMmsConnection(con), err, remote, local)
+    code = _mms_error(err)
+    if not ok or code != 0:
+        raise PyiecFileError("downloadFile", remote, "mms", code or 1)
+
+
+def pyiec_upload_file(con: Any, basepath: str, local: str, remote: str) -> None:
+    """ObtainFile: the server fetches ``local`` (a name below ``basepath``) from this client
+    and stores it as ``remote`` (``IedConnection_setFile``).
+
+    :raises PyiecFileError: with the IedClientError
+    """
+    L = _pyiec()
+    base = basepath if basepath.endswith("/") else basepath + "/"  # prefixed verbatim by libiec61850
+    L.IedConnection_setFilestoreBasepath(con, base)
+    out = L.IedConnection_setFile(con, local, remote)
+    err = out[1] if isinstance(out, (tuple, list)) else out
+    if err != L.IED_ERROR_OK:
+        raise PyiecFileError("setFile", f"{local} -> {remote}", "ied", err)
+
+
+def pyiec_delete_file(con: Any, name: str) -> None:
+    """FileDelete. :raises PyiecFileError: with the IedClientError"""
+    L = _pyiec()
+    out = L.IedConnection_deleteFile(con, name)
+    err = out[1] if isinstance(out, (tuple, list)) else out
+    if err != L.IED_ERROR_OK:
+        raise PyiecFileError("deleteFile", name, "ied", err)
+
+
+def pyiec_rename_file(con: Any, old: str, new: str) -> None:
+    """FileRename. :raises PyiecFileError: with the MmsError"""
+    L = _pyiec()
+    err = L.MmsError_create()
+    L.MmsConnection_fileRename(L.IedConnection_getMmsConnection(con), err, old, new)
+    code = _mms_error(err)
+    if code != 0:
+        raise PyiecFileError("fileRename", f"{old} -> {new}", "mms", code)
+
+
+def pyiec_file_open(con: Any, name: str) -> int:
+    """FileOpen at position 0: the server's FRSM id (leave it open, close with
+    :func:`pyiec_file_close`). :raises PyiecFileError: with the MmsError"""
+    L = _pyiec()
+    err = L.MmsError_create()
+    frsm = L.MmsConnection_fileOpen(L.IedConnection_getMmsConnection(con), err, name, 0, None, None)
+    code = _mms_error(err)
+    if code != 0:
+        raise PyiecFileError("fileOpen", name, "mms", code)
+    return int(frsm)
+
+
+def pyiec_file_close(con: Any, frsm: int) -> None:
+    """FileClose. :raises PyiecFileError: with the MmsError"""
+    L = _pyiec()
+    err = L.MmsError_create()
+    L.MmsConnection_fileClose(L.IedConnection_getMmsConnection(con), err, int(frsm))
+    code = _mms_error(err)
+    if code != 0:
+        raise PyiecFileError("fileClose", str(frsm), "mms", code)
+
+
+class PyiecFileClient(PyiecReportClient):
+    """The ``pyiec_file_*`` functions run by a pyiec61850-ng client in a child process (for
+    a server with Python handlers in this process, see the module docstring). Same
+    arguments, results and :class:`PyiecFileError` as the functions::
+
+        with PyiecFileClient("127.0.0.1", port) as c:
+            names = [e["name"] for e in c.directory()]
+            c.download("sub/nested.txt", str(tmp_path / "nested.txt"))
+    """
+
+    def _file(self, cmd: str, timeout: Optional[float] = None, **args: Any) -> Any:
+        out = self.call(cmd, timeout=timeout, **args)
+        if "fail" in out:
+            kind, code, text = out["fail"]
+            exc = PyiecFileError("x", "", kind, code)
+            exc.args = (text,)
+            raise exc
+        return out.get("result")
+
+    def directory(self, directory: str = "/") -> list[dict[str, Any]]:
+        return list(self._file("file_dir", directory=directory))
+
+    def download(self, remote: str, local: str, timeout: Optional[float] = None) -> None:
+        self._file("file_download", timeout=timeout, remote=remote, local=local)
+
+    def upload(self, basepath: str, local: str, remote: str, timeout: float = 60.0) -> None:
+        self._file("file_upload", timeout=timeout + self.timeout, basepath=basepath, local=local, remote=remote,
+                   timeout_ms=int(timeout * 1000))
+
+    def delete(self, name: str) -> None:
+        self._file("file_delete", name=name)
+
+    def rename(self, old: str, new: str) -> None:
+        self._file("file_rename", old=old, new=new)
+
+    def open(self, name: str) -> int:
+        return int(self._file("file_open", name=name))
+
+    def close_file(self, frsm: int) -> None:
+        self._file("file_close", frsm=frsm)
 
 
 # ------------------------------------------------------------------------- control: Rust client
