@@ -3,12 +3,17 @@
 ::
 
     py61850 demo                                  a guided tour against a simulated IED
-    py61850 serve MODEL.icd [--ied NAME] [--port N] [--host H] [--simulate]
+    py61850 serve MODEL.icd [--ied NAME] [--port N] [--host H] [--simulate] [--filestore DIR]
     py61850 browse HOST[:PORT] [--fcs] [--values]
     py61850 read HOST[:PORT] REF [FC]
     py61850 write HOST[:PORT] REF FC VALUE
     py61850 monitor HOST[:PORT] RCB_REF [--port N] [--gi] [--json] [--intg-pd MS]
     py61850 control HOST[:PORT] REF VALUE [--sbo] [--test] [--orident X] [--orcat N]
+    py61850 files ls HOST[:PORT] [DIR] [--json]
+    py61850 files get HOST[:PORT] REMOTE [LOCAL|-] [-r]
+    py61850 files put HOST[:PORT] LOCAL REMOTE
+    py61850 files rm HOST[:PORT] REMOTE...
+    py61850 files mv HOST[:PORT] OLD NEW
 
 References are ``LD/LN.DO.DA`` (for example ``TESTGenericIO/GGIO1.AnIn1.mag.f``);
 FCs are the two-letter names (``MX``, ``ST``, ``SP``, ...). Exit status: 0 on
@@ -20,11 +25,12 @@ import argparse
 import datetime as _dt
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from . import __version__
 
@@ -563,7 +569,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import IedServer
 
     console = _console()
-    server = IedServer.from_scl(args.model, ied_name=args.ied, access_point=args.ap)
+    server = IedServer.from_scl(args.model, ied_name=args.ied, access_point=args.ap, filestore=args.filestore)
     done = threading.Event()
 
     def on_conn(conn: Any, connected: bool) -> None:
@@ -593,6 +599,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"simulating {len(sim.measurands)} measurands and {len(sim.indications)} indications "
                 f"every {args.interval:g} s"
             )
+        if server.filestore:
+            console.print(f"file store {_escape(server.filestore)}")
         console.print(f"listening on {args.host or '*'}:{server.port} - press Ctrl-C to stop")
         sys.stdout.flush()
         try:
@@ -761,6 +769,255 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_console(), port=args.port)
 
 
+# ------------------------------------------------------------------ files
+
+
+def _fmt_size(n: int) -> str:
+    """``"1.5 MiB"`` style size."""
+    if n < 1024:
+        return f"{n} B"
+    x = float(n)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        x /= 1024
+        if x < 1024 or unit == "TiB":
+            break
+    return f"{x:.1f} {unit}"
+
+
+def _fmt_time(t: Optional[_dt.datetime]) -> str:
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z") if t is not None else "-"
+
+
+class _Transfers:
+    """Progress bars (rich, on stderr, only when stderr is a terminal: bytes, rate,
+    time left) and one result line per file (stdout, or stderr when stdout carries
+    the file's data)."""
+
+    def __init__(self, quiet_stdout: bool = False) -> None:
+        self.out = sys.stderr if quiet_stdout else sys.stdout
+        self.progress: Any = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            )
+
+    def __enter__(self) -> "_Transfers":
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def run(self, label: str, fn: Callable[[Optional[Callable[[int, Optional[int]], None]]], int]) -> int:
+        """Run ``fn(progress_callback)`` with a bar labelled ``label``; returns its result."""
+        t0 = time.monotonic()
+        if self.progress is None:
+            n = fn(None)
+        else:
+            task = self.progress.add_task(label, total=None)
+
+            def update(done: int, total: Optional[int]) -> None:
+                self.progress.update(task, completed=done, total=total)
+
+            try:
+                n = fn(update)
+            finally:
+                self.progress.remove_task(task)
+        dt = max(time.monotonic() - t0, 1e-6)
+        self.line(f"{label}: {n} octets in {dt:.2f} s ({n / dt / 1e6:.1f} MB/s)")
+        return n
+
+    def line(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+            if self.out is sys.stderr:
+                return
+        print(text, file=self.out, flush=True)
+
+
+def _safe_local_part(rel: str) -> Optional[str]:
+    """A server's file name as a relative local path (``None`` if it could leave the
+    target directory: absolute, ``..``, control characters, backslashes)."""
+    if not rel or rel.startswith("/") or "\\" in rel or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in rel):
+        return None
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        return None
+    return os.path.join(*parts)
+
+
+def cmd_files_ls(args: argparse.Namespace) -> int:
+    directory = None if args.directory in (None, "", "/") else args.directory
+    with _connect(args.address, args.timeout) as conn:
+        entries = conn.get_files(directory)
+    if args.json:
+        print(json.dumps([{"name": e.name, "size": e.size, "last_modified": _fmt_time(e.last_modified)
+                           if e.last_modified else None} for e in entries], indent=1))
+        return 0
+    for e in sorted(entries, key=lambda e: e.name):
+        print(f"{e.size:>12}  {_fmt_time(e.last_modified):<20}  {e.name}")
+    total = sum(e.size for e in entries)
+    print(f"{len(entries)} files, {total} octets ({_fmt_size(total)})", file=sys.stderr)
+    return 0
+
+
+def cmd_files_get(args: argparse.Namespace) -> int:
+    if args.recursive:
+        return _files_get_tree(args)
+    remote = args.remote
+    base = remote.rstrip("/").rsplit("/", 1)[-1]
+    if not base or remote.endswith("/"):
+        raise UsageError(f"{remote!r} names no file (use -r for a directory)")
+    to_stdout = args.local == "-"
+    if to_stdout:
+        target: Any = sys.stdout.buffer
+        shown = "(stdout)"
+    else:
+        target = args.local if args.local is not None else base
+        if os.path.isdir(target):
+            target = os.path.join(target, base)
+        shown = target
+    with _connect(args.address, args.timeout) as conn, _Transfers(quiet_stdout=to_stdout) as tr:
+        tr.run(f"{remote} -> {shown}", lambda p: conn.download_file(remote, target, progress=p))
+        if to_stdout:
+            sys.stdout.buffer.flush()
+    return 0
+
+
+def _files_get_tree(args: argparse.Namespace) -> int:
+    from ._errors import ConnectionLostError, IedConnectionException, NotConnectedError
+
+    directory = args.remote.strip("/")
+    dest = args.local if args.local is not None else (directory.rsplit("/", 1)[-1] or ".")
+    if dest == "-":
+        raise UsageError("-r writes files into a directory, not to stdout")
+    prefix = directory + "/" if directory else ""
+    failures = 0
+    with _connect(args.address, args.timeout) as conn:
+        entries = conn.get_files(directory or None)
+        with _Transfers() as tr:
+            for e in sorted(entries, key=lambda e: e.name):
+                rel = e.name[len(prefix):] if prefix and e.name.startswith(prefix) else e.name
+                part = _safe_local_part(rel)
+                if part is None:
+                    tr.line(f"{e.name}: skipped (the name would leave {dest})")
+                    failures += 1
+                    continue
+                local = os.path.join(dest, part)
+                try:
+                    os.makedirs(os.path.dirname(local) or ".", exist_ok=True)
+                    tr.run(f"{e.name} -> {local}", lambda p, n=e.name, lo=local: conn.download_file(n, lo, progress=p))
+                except (ConnectionLostError, NotConnectedError):
+                    raise
+                except (IedConnectionException, OSError) as exc:
+                    tr.line(f"{e.name}: FAILED: {exc}")
+                    failures += 1
+        print(f"{len(entries) - failures} of {len(entries)} files downloaded into {dest}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_files_put(args: argparse.Namespace) -> int:
+    local = os.path.abspath(args.local)
+    if not os.path.isfile(local):
+        print(f"py61850 files put: {args.local}: not a file", file=sys.stderr)
+        return 1
+    remote = args.remote
+    if remote.endswith("/"):
+        remote += os.path.basename(local)
+    with _connect(args.address, args.timeout) as conn, _Transfers() as tr:
+        conn.set_filestore_basepath(os.path.dirname(local))
+        tr.run(f"{args.local} -> {remote}",
+               lambda p: conn.upload_file(os.path.basename(local), remote, progress=p))
+    return 0
+
+
+def cmd_files_rm(args: argparse.Namespace) -> int:
+    from ._errors import ConnectionLostError, IedConnectionException, NotConnectedError
+
+    failures = 0
+    with _connect(args.address, args.timeout) as conn:
+        for name in args.remote:
+            try:
+                conn.delete_file(name)
+                print(f"deleted {name}")
+            except (ConnectionLostError, NotConnectedError):
+                raise
+            except IedConnectionException as exc:
+                print(f"py61850 files rm: {exc}", file=sys.stderr)
+                failures += 1
+    return 1 if failures else 0
+
+
+def cmd_files_mv(args: argparse.Namespace) -> int:
+    with _connect(args.address, args.timeout) as conn:
+        conn.rename_file(args.old, args.new)
+        print(f"renamed {args.old} -> {args.new}")
+    return 0
+
+
+def _add_files_parser(sub: Any) -> None:
+    f = sub.add_parser("files", help="list, download, upload, delete and rename files of a server's file store")
+    fs = f.add_subparsers(dest="files_command", metavar="ACTION")
+    fs.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("address", metavar="HOST[:PORT]")
+
+    def timeout(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--timeout", type=float, default=5.0,
+                       help="connect timeout and timeout of each request in seconds (default 5)")
+
+    ls = fs.add_parser("ls", help="list the files (of DIR, default: the whole file store)")
+    common(ls)
+    ls.add_argument("directory", metavar="DIR", nargs="?", default=None)
+    ls.add_argument("--json", action="store_true", help="a JSON list of {name, size, last_modified}")
+    timeout(ls)
+    ls.set_defaults(func=cmd_files_ls)
+
+    g = fs.add_parser("get", help="download a file (or with -r every file below a directory)")
+    common(g)
+    g.add_argument("remote", metavar="REMOTE", help="the server's file name (with -r: a directory, '/' = all)")
+    g.add_argument("local", metavar="LOCAL", nargs="?", default=None,
+                   help="local file or existing directory (default: the file's name here; '-' = stdout); "
+                        "with -r the target directory (default: the directory's name)")
+    g.add_argument("-r", "--recursive", action="store_true", help="download every file below REMOTE")
+    timeout(g)
+    g.set_defaults(func=cmd_files_get)
+
+    p = fs.add_parser("put", help="upload a local file (the server fetches it: MMS ObtainFile)")
+    common(p)
+    p.add_argument("local", metavar="LOCAL")
+    p.add_argument("remote", metavar="REMOTE", help="name on the server (ending in '/': keep the local name)")
+    timeout(p)
+    p.set_defaults(func=cmd_files_put)
+
+    r = fs.add_parser("rm", help="delete files")
+    common(r)
+    r.add_argument("remote", metavar="REMOTE", nargs="+")
+    timeout(r)
+    r.set_defaults(func=cmd_files_rm)
+
+    m = fs.add_parser("mv", help="rename a file")
+    common(m)
+    m.add_argument("old", metavar="OLD")
+    m.add_argument("new", metavar="NEW")
+    timeout(m)
+    m.set_defaults(func=cmd_files_mv)
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -785,6 +1042,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     s.add_argument("--simulate", action="store_true", help="let measurands wander and indications toggle")
     s.add_argument("--interval", type=float, default=1.0, help="simulation step in seconds (default 1)")
+    s.add_argument("--filestore", metavar="DIR", default=None,
+                   help="serve the files below DIR (MMS file services: list, download, upload, delete, rename)")
     s.set_defaults(func=cmd_serve)
 
     b = sub.add_parser("browse", help="show a server's data model as a tree")
@@ -839,6 +1098,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for the CommandTermination (enhanced models; default 10)")
     c.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
     c.set_defaults(func=cmd_control)
+
+    _add_files_parser(sub)
     return p
 
 

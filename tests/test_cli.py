@@ -580,3 +580,171 @@ def test_control_subprocess_exit_status(start_peer_server, control_scl, tmp_path
     res = run_cli("control", f"127.0.0.1:{peer.port}", "TESTGenericIO/GGIO1.SPCSO4", "false", cwd=tmp_path)
     assert res.returncode == 1 and "refused: BLOCKED_BY_INTERLOCKING" in res.stdout
     assert "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------ files
+
+
+def run_files(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``py61850 files ...`` in this process."""
+    monkeypatch.setenv("COLUMNS", "250")
+    try:
+        rc = cli.main(["files", *args])
+    except SystemExit as exc:  # usage errors
+        rc = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture
+def file_peer(start_peer_server, tmp_path):
+    """A libiec61850 server whose file store is tmp_path/store (a few files, a subdirectory)."""
+    store = tmp_path / "store"
+    (store / "COMTRADE").mkdir(parents=True)
+    (store / "COMTRADE" / "rec1.cfg").write_bytes(b"station,1\n")
+    (store / "COMTRADE" / "rec1.dat").write_bytes(os.urandom(200_000))
+    (store / "readme.txt").write_bytes(b"hello\n")
+    peer = start_peer_server("libiec", filestore=store)
+    return peer, f"127.0.0.1:{peer.port}", store
+
+
+def test_files_ls(file_peer, monkeypatch, capsys):
+    peer, addr, store = file_peer
+    rc, out, err = run_files(monkeypatch, capsys, "ls", addr)
+    assert rc == 0, err
+    rows = [line.split() for line in out.splitlines()]
+    assert [r[-1] for r in rows] == ["COMTRADE/rec1.cfg", "COMTRADE/rec1.dat", "readme.txt"]
+    assert rows[1][0] == "200000" and rows[2][0] == "6"
+    assert rows[2][1].endswith("Z")  # ISO 8601 UTC
+    assert "3 files, 200016 octets" in err
+    rc, out, _ = run_files(monkeypatch, capsys, "ls", addr, "COMTRADE", "--json")
+    assert rc == 0
+    import json
+
+    listing = {e["name"]: e for e in json.loads(out)}
+    assert set(listing) == {"COMTRADE/rec1.cfg", "COMTRADE/rec1.dat"}
+    assert listing["COMTRADE/rec1.dat"]["size"] == 200000
+    assert listing["COMTRADE/rec1.cfg"]["last_modified"].endswith("Z")
+    rc, _, err = run_files(monkeypatch, capsys, "ls", addr, "nodir")
+    assert rc == 1 and "nodir" in err and "OBJECT_DOES_NOT_EXIST" in err
+
+
+def test_files_get(file_peer, monkeypatch, capsys, tmp_path):
+    peer, addr, store = file_peer
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_files(monkeypatch, capsys, "get", addr, "COMTRADE/rec1.dat")
+    assert rc == 0, err
+    assert (tmp_path / "rec1.dat").read_bytes() == (store / "COMTRADE" / "rec1.dat").read_bytes()
+    assert "COMTRADE/rec1.dat -> rec1.dat: 200000 octets" in out and "MB/s" in out
+    (tmp_path / "into").mkdir()
+    rc, out, _ = run_files(monkeypatch, capsys, "get", addr, "readme.txt", "into")
+    assert rc == 0 and (tmp_path / "into" / "readme.txt").read_bytes() == b"hello\n"
+    rc, out, _ = run_files(monkeypatch, capsys, "get", addr, "readme.txt", "into/renamed.txt")
+    assert rc == 0 and (tmp_path / "into" / "renamed.txt").read_bytes() == b"hello\n"
+    # a missing file: exit 1, the message names it, nothing is created
+    rc, out, err = run_files(monkeypatch, capsys, "get", addr, "COMTRADE/nope.dat", "into")
+    assert rc == 1 and "COMTRADE/nope.dat" in err and "OBJECT_DOES_NOT_EXIST" in err
+    assert sorted(p.name for p in (tmp_path / "into").iterdir()) == ["readme.txt", "renamed.txt"]
+    rc, _, err = run_files(monkeypatch, capsys, "get", addr, "COMTRADE/")
+    assert rc == 2 and "-r" in err
+
+
+def test_files_get_to_stdout_subprocess(file_peer, tmp_path):
+    """``get REMOTE -``: the data alone on stdout (the result line goes to stderr); no
+    progress bar when stderr is not a terminal."""
+    peer, addr, store = file_peer
+    work = tmp_path / "work"
+    work.mkdir()
+    res = subprocess.run([sys.executable, "-m", "py61850", "files", "get", addr, "COMTRADE/rec1.dat", "-"],
+                         capture_output=True, timeout=30, env=child_env(), cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == (store / "COMTRADE" / "rec1.dat").read_bytes()
+    err = res.stderr.decode()
+    assert "200000 octets" in err and "\x1b[" not in err
+    res = run_cli("files", "get", addr, "missing.bin", cwd=work)
+    assert res.returncode == 1 and "missing.bin" in res.stderr and "Traceback" not in res.stderr
+    assert list(work.iterdir()) == []
+
+
+def test_files_get_recursive(file_peer, monkeypatch, capsys, tmp_path):
+    peer, addr, store = file_peer
+    (store / "back\\slash.txt").write_bytes(b"x")  # a legal POSIX name that must not become a path
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_files(monkeypatch, capsys, "get", addr, "COMTRADE", "-r")
+    assert rc == 0, err
+    assert sorted(p.name for p in (tmp_path / "COMTRADE").iterdir()) == ["rec1.cfg", "rec1.dat"]
+    assert "2 of 2 files downloaded into COMTRADE" in err
+    rc, out, err = run_files(monkeypatch, capsys, "get", addr, "/", "everything", "-r")
+    assert rc == 1  # the backslash name was skipped: not a clean success
+    assert "back\\slash.txt: skipped" in out
+    got = sorted(p.relative_to(tmp_path / "everything").as_posix() for p in (tmp_path / "everything").rglob("*")
+                 if p.is_file())
+    assert got == ["COMTRADE/rec1.cfg", "COMTRADE/rec1.dat", "readme.txt"]
+    assert (tmp_path / "everything" / "COMTRADE" / "rec1.dat").read_bytes() == \
+        (store / "COMTRADE" / "rec1.dat").read_bytes()
+    assert "3 of 4 files downloaded" in err
+
+
+def test_files_local_names_stay_inside_the_target():
+    safe = cli._safe_local_part
+    assert safe("a/b.txt") == os.path.join("a", "b.txt")
+    assert safe("./a//b") == os.path.join("a", "b")
+    for bad in ("", "/etc/passwd", "../x", "a/../../x", "a\\b", "a\nb", "..", "./"):
+        assert safe(bad) is None, bad
+
+
+def test_files_put_rm_mv(file_peer, monkeypatch, capsys, tmp_path):
+    peer, addr, store = file_peer
+    src = tmp_path / "out" / "new.cfg"
+    src.parent.mkdir()
+    src.write_bytes(b"uploaded config\n")
+    rc, out, err = run_files(monkeypatch, capsys, "put", addr, str(src), "COMTRADE/new.cfg")
+    assert rc == 0, err
+    assert (store / "COMTRADE" / "new.cfg").read_bytes() == b"uploaded config\n"
+    assert "-> COMTRADE/new.cfg: 16 octets" in out
+    monkeypatch.chdir(tmp_path / "out")
+    rc, out, err = run_files(monkeypatch, capsys, "put", addr, "new.cfg", "COMTRADE/")  # keep the name
+    assert rc == 1 and "OBJECT_EXISTS" in err  # libiec61850 does not overwrite
+    rc, _, err = run_files(monkeypatch, capsys, "put", addr, "missing.cfg", "x.cfg")
+    assert rc == 1 and "missing.cfg" in err
+    rc, out, err = run_files(monkeypatch, capsys, "rm", addr, "COMTRADE/new.cfg")
+    assert rc == 0 and "deleted COMTRADE/new.cfg" in out
+    assert not (store / "COMTRADE" / "new.cfg").exists()
+    rc, out, err = run_files(monkeypatch, capsys, "rm", addr, "readme.txt", "nope.txt")
+    assert rc == 1 and "deleted readme.txt" in out and "nope.txt" in err
+    rc, out, err = run_files(monkeypatch, capsys, "mv", addr, "COMTRADE/rec1.cfg", "COMTRADE/rec2.cfg")
+    assert rc == 1 and "SERVICE_NOT_SUPPORTED" in err  # libiec61850 rejects FileRename
+    assert (store / "COMTRADE" / "rec1.cfg").exists()
+    rc, _, _ = run_files(monkeypatch, capsys, "mv", addr, "only-one")
+    assert rc == 2
+
+
+def test_files_progress_bar_on_a_terminal(file_peer, monkeypatch, capsys, tmp_path):
+    """With stderr on a terminal, a rich progress bar shows bytes and rate."""
+    peer, addr, store = file_peer
+    big = store / "big.bin"
+    big.write_bytes(os.urandom(8 << 20))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    updates = []
+    orig = cli._Transfers.run
+
+    def spy(self, label, fn):
+        assert self.progress is not None  # a bar exists on a terminal
+        real_update = self.progress.update
+
+        def update(task, **kw):
+            updates.append(kw)
+            real_update(task, **kw)
+
+        self.progress.update = update
+        return orig(self, label, fn)
+
+    monkeypatch.setattr(cli._Transfers, "run", spy)
+    rc, out, err = run_files(monkeypatch, capsys, "get", addr, "big.bin")
+    assert rc == 0, err
+    assert (tmp_path / "big.bin").stat().st_size == 8 << 20
+    assert updates[0] == {"completed": 0, "total": 8 << 20}
+    assert updates[-1] == {"completed": 8 << 20, "total": 8 << 20}
+    assert len(updates) > 100  # one per chunk
+    assert "big.bin -> big.bin: 8388608 octets" in out
