@@ -36,7 +36,6 @@ from ._enums import (
     ReportTriggerOptions,
 )
 from ._errors import (
-    IedConnectionException,
     InvalidArgumentError,
     NotConnectedError,
     ObjectReferenceInvalidError,

@@ -23,7 +23,6 @@ from py61850.client import (
     AccessDeniedError,
     DataSet,
     IedConnection,
-    MmsType,
     MmsValue,
     ObjectAccessUnsupportedError,
     ObjectDoesNotExistError,

@@ -21,7 +21,6 @@ from py61850.client import (
     FunctionalConstraint as FC,
     IedClientError as E,
     IedConnection,
-    IedConnectionException,
     IedConnectionState as S,
     MmsType,
     MmsValue,

@@ -584,6 +584,7 @@ static void test_dec_error_reject(void)
     T_EQ_INT(i61_mms_service_error_to_err(2, 1), I61_ERR_OBJECT_UNDEFINED);
     T_EQ_INT(i61_mms_service_error_to_err(2, 4), I61_ERR_TYPE_INCONSISTENT);
     T_EQ_INT(i61_mms_service_error_to_err(2, 5), I61_ERR_OBJECT_EXISTS);
+    T_EQ_INT(i61_mms_service_error_to_err(3, 0), I61_ERR_TEMPORARILY_UNAVAILABLE);  /* resource/other */
     T_EQ_INT(i61_mms_service_error_to_err(4, 5), I61_ERR_OBJECT_CONSTRAINT_CONFLICT);
     T_EQ_INT(i61_mms_service_error_to_err(12, 0), I61_ERR_UNKNOWN);
     T_EQ_INT(i61_mms_reject_to_err(1, 4), I61_ERR_MALFORMED_MESSAGE);

@@ -164,8 +164,9 @@ int i61_mms_service_error_to_err(int cls, int code)
         case 6: return I61_ERR_OBJECT_ATTRIBUTE_INCONSISTENT;
         default: return I61_ERR_UNKNOWN;
         }
-    case 3: /* resource */
-        return code == 0 ? I61_ERR_UNKNOWN : I61_ERR_TEMPORARILY_UNAVAILABLE;
+    case 3: /* resource: every code (also other, which libiec61850 sends for its
+               open-file limit) says the server lacks capacity now */
+        return I61_ERR_TEMPORARILY_UNAVAILABLE;
     case 4: /* service */
         switch (code) {
         case 3: return I61_ERR_INVALID_ARGUMENT;            /* pdu-size */
