@@ -11,7 +11,7 @@ data sets (``LN$name``), report control blocks (``<name>01..NN``), and for every
 DO (one with ``Oper``) a control handler that accepts the command and mirrors ``ctlVal``
 into ``stVal``/``t`` (an APC's ``ctlVal.f`` into ``mxVal.f``), plus a check handler; the
 commands ``interlock <ref> on|off`` and ``opfail <ref> on|off`` make them refuse
-(:class:`ControlSwitches`).
+(:class:`peers.process.ControlSwitches`).
 
 Write policy: SP allowed, CF and DC denied (explicitly set; see README for the defaults).
 
@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import pyiec61850.pyiec61850 as L  # noqa: E402
 
 from peers.clients import pyiec_mms_value  # noqa: E402
-from peers.process import PeerCommands  # noqa: E402
+from peers.process import ControlCommands, ControlSwitches  # noqa: E402
 from peers.sclmodel import Leaf, SclDA, SclDO, SclLN, SclModel  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.libiec_server")
@@ -100,54 +100,6 @@ def _fc(fc: str) -> int:
     return getattr(L, f"IEC61850_FC_{fc}")
 
 
-class ControlSwitches:
-    """Per controllable DO, the failures the ``interlock``/``opfail`` commands switched on.
-
-    ``interlock <LD/LN.DO> on|off``: select and operate are refused by the check handler
-    with AddCause blocked-by-interlocking (10). ``opfail <LD/LN.DO> on|off``: the operate
-    handler fails (AddCause blocked-by-process, 9): a negative Operate response for the
-    normal models, CommandTermination- for the enhanced ones. ``LD`` is the domain or the
-    LD inst.
-    """
-
-    def __init__(self, model: SclModel) -> None:
-        self._domain = {}
-        for ld in model.lds:
-            self._domain[ld.domain] = ld.domain
-            self._domain[ld.inst] = ld.domain
-        self.interlocked: set[str] = set()
-        self.failing: set[str] = set()
-
-    def key(self, ref: str) -> str:
-        ld, sep, rest = ref.strip().partition("/")
-        if not sep or ld not in self._domain or not rest:
-            raise KeyError(f"no logical device in {ref!r}")
-        return f"{self._domain[ld]}/{rest}"
-
-    def handle(self, verb: str, rest: str) -> str:
-        ref, _, state = rest.strip().partition(" ")
-        if state not in ("on", "off"):
-            raise ValueError(f"{verb} needs on|off, got {state!r}")
-        target = self.interlocked if verb == "interlock" else self.failing
-        (target.add if state == "on" else target.discard)(self.key(ref))
-        return "OK"
-
-
-class _ControlCommands(PeerCommands):
-    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
-
-    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
-        super().__init__(model, update)
-        self.switches = switches
-
-    def handle(self, line: str) -> str:
-        verb, _, rest = line.strip().partition(" ")
-        if verb in ("interlock", "opfail"):
-            try:
-                return self.switches.handle(verb, rest)
-            except Exception as exc:
-                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
-        return super().handle(line)
 
 
 class _InterlockCheckHandler(L.CheckHandlerForPython):
@@ -396,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     # from now on, everything written to fd 1 (C or Python) goes nowhere; the original
     # stdout carries the command answers only
-    _ControlCommands(model, server.update, server.switches).start()
+    ControlCommands(model, server.update, server.switches).start()
     while not stop.wait(0.2):
         if os.getppid() != parent:  # the test run that started us is gone
             log.info("parent process exited")

@@ -454,3 +454,54 @@ class PeerCommands:
                 os.write(self._reply_fd, answer.encode("utf-8") + b"\n")
             except OSError:  # the parent stopped reading
                 return
+
+
+class ControlSwitches:
+    """Per controllable DO, the failures the ``interlock``/``opfail`` commands switched on
+    (both peer server scripts consult it in their control handlers).
+
+    ``interlock <LD/LN.DO> on|off``: select and operate are refused by the check handler
+    with AddCause blocked-by-interlocking (10). ``opfail <LD/LN.DO> on|off``: the operate
+    handler fails (AddCause blocked-by-process, 9): a negative Operate response for the
+    normal models, CommandTermination- for the enhanced ones. ``LD`` is the domain or the
+    LD inst.
+    """
+
+    def __init__(self, model: SclModel) -> None:
+        self._domain = {}
+        for ld in model.lds:
+            self._domain[ld.domain] = ld.domain
+            self._domain[ld.inst] = ld.domain
+        self.interlocked: set[str] = set()
+        self.failing: set[str] = set()
+
+    def key(self, ref: str) -> str:
+        ld, sep, rest = ref.strip().partition("/")
+        if not sep or ld not in self._domain or not rest:
+            raise KeyError(f"no logical device in {ref!r}")
+        return f"{self._domain[ld]}/{rest}"
+
+    def handle(self, verb: str, rest: str) -> str:
+        ref, _, state = rest.strip().partition(" ")
+        if state not in ("on", "off"):
+            raise ValueError(f"{verb} needs on|off, got {state!r}")
+        target = self.interlocked if verb == "interlock" else self.failing
+        (target.add if state == "on" else target.discard)(self.key(ref))
+        return "OK"
+
+
+class ControlCommands(PeerCommands):
+    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
+
+    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
+        super().__init__(model, update)
+        self.switches = switches
+
+    def handle(self, line: str) -> str:
+        verb, _, rest = line.strip().partition(" ")
+        if verb in ("interlock", "opfail"):
+            try:
+                return self.switches.handle(verb, rest)
+            except Exception as exc:
+                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
+        return super().handle(line)

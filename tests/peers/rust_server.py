@@ -12,7 +12,7 @@ and report control blocks, so they are re-declared here from :class:`peers.sclmo
 DO (one with ``Oper`` and a ctlModel other than status-only) gets an ``on_control`` handler
 that accepts the command and mirrors a boolean/integer ctlVal into ``stVal`` (a float one
 into ``mxVal.f``), with the SCL ``sboTimeout``; the commands ``interlock <ref> on|off`` and
-``opfail <ref> on|off`` make it refuse (:class:`ControlSwitches`).
+``opfail <ref> on|off`` make it refuse (:class:`peers.process.ControlSwitches`).
 
 Known gaps of this peer (see tests/peers/README.md): initial values of Dbpos, Octet64,
 Timestamp, Quality and Check attributes are not applied and cannot be set through its API;
@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import iec61850  # noqa: E402
 
-from peers.process import PeerCommands  # noqa: E402
+from peers.process import ControlCommands, ControlSwitches  # noqa: E402
 from peers.sclmodel import Leaf, SclDA, SclDO, SclModel  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.rust_server")
@@ -119,52 +119,6 @@ def configure(server: "iec61850.IedServer", model: SclModel, switches: ControlSw
                                   switches)
 
 
-class ControlSwitches:
-    """Per controllable DO, the failures the ``interlock``/``opfail`` commands switched on.
-
-    ``interlock <LD/LN.DO> on|off``: the check callback refuses select and operate with
-    AddCause blocked-by-interlocking (10). ``opfail <LD/LN.DO> on|off``: the operate callback
-    fails with blocked-by-process (9). ``LD`` is the domain or the LD inst.
-    """
-
-    def __init__(self, model: SclModel) -> None:
-        self._domain = {}
-        for ld in model.lds:
-            self._domain[ld.domain] = ld.domain
-            self._domain[ld.inst] = ld.domain
-        self.interlocked: set[str] = set()
-        self.failing: set[str] = set()
-
-    def key(self, ref: str) -> str:
-        ld, sep, rest = ref.strip().partition("/")
-        if not sep or ld not in self._domain or not rest:
-            raise KeyError(f"no logical device in {ref!r}")
-        return f"{self._domain[ld]}/{rest}"
-
-    def handle(self, verb: str, rest: str) -> str:
-        ref, _, state = rest.strip().partition(" ")
-        if state not in ("on", "off"):
-            raise ValueError(f"{verb} needs on|off, got {state!r}")
-        target = self.interlocked if verb == "interlock" else self.failing
-        (target.add if state == "on" else target.discard)(self.key(ref))
-        return "OK"
-
-
-class _ControlCommands(PeerCommands):
-    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
-
-    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
-        super().__init__(model, update)
-        self.switches = switches
-
-    def handle(self, line: str) -> str:
-        verb, _, rest = line.strip().partition(" ")
-        if verb in ("interlock", "opfail"):
-            try:
-                return self.switches.handle(verb, rest)
-            except Exception as exc:
-                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
-        return super().handle(line)
 
 
 def _refusal(text: str, add_cause: str) -> Exception:
@@ -261,7 +215,7 @@ async def serve(args: argparse.Namespace) -> int:
     port = int(server.bound_addr.rsplit(":", 1)[1])
     sys.stdout.write(f"READY {port}\n")
     sys.stdout.flush()
-    _ControlCommands(model, make_updater(server, model), switches).start()
+    ControlCommands(model, make_updater(server, model), switches).start()
 
     async def watch_parent() -> None:
         while os.getppid() == parent:  # the test run that started us is gone otherwise
