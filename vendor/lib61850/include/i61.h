@@ -688,6 +688,11 @@ void i61_file_list_free(i61_file_list *l);
 typedef int (*i61_file_sink)(void *userdata, const uint8_t *data, size_t len, uint64_t total);
 int i61_client_download(i61_client *c, const char *name, i61_file_sink sink, void *userdata,
                         uint64_t *size, int64_t *mtime_ms, uint64_t *received);
+/* A ready-made sink: writes every chunk to the file descriptor given as
+ * userdata ((void *)(intptr_t)fd), retrying short writes and EINTR. A failed
+ * write stops the transfer with I61_ERR_HARDWARE_FAULT (the local side: the
+ * error text says "stopped by the sink"). */
+int i61_file_sink_fd(void *userdata, const uint8_t *data, size_t len, uint64_t total);
 
 /* The same in steps (for a caller that wants to own the loop). FileOpen at
  * initial_position: *frsm is the server's file handle. */

@@ -1165,7 +1165,28 @@ static void test_other_peer_requests(void)
     finish(&s, c);
 }
 
-T_MAIN(T_CASE(test_directory), T_CASE(test_directory_paging), T_CASE(test_download),
+/* The fd sink writes every chunk whole and reports a failing descriptor. */
+static void test_fd_sink(void)
+{
+    int p[2];
+    T_CHECK(pipe(p) == 0);
+    uint8_t data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7);
+    T_EQ_INT(i61_file_sink_fd((void *)(intptr_t)p[1], NULL, 0, 1000), I61_OK);
+    T_EQ_INT(i61_file_sink_fd((void *)(intptr_t)p[1], data, sizeof data, 1000), I61_OK);
+    close(p[1]);
+    uint8_t back[1200];
+    size_t got = 0;
+    ssize_t k;
+    while ((k = read(p[0], back + got, sizeof back - got)) > 0)
+        got += (size_t)k;
+    close(p[0]);
+    T_EQ_MEM(back, got, data, sizeof data);
+    T_EQ_INT(i61_file_sink_fd((void *)(intptr_t)-1, data, 10, 10), I61_ERR_HARDWARE_FAULT);
+}
+
+T_MAIN(T_CASE(test_fd_sink), T_CASE(test_directory), T_CASE(test_directory_paging), T_CASE(test_download),
        T_CASE(test_download_interrupted), T_CASE(test_delete_rename),
        T_CASE(test_upload_golden), T_CASE(test_upload_big_small_pdu),
        T_CASE(test_upload_served_names), T_CASE(test_upload_path_escapes),

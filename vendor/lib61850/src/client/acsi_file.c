@@ -1005,3 +1005,20 @@ void i61_client_on_indication(void *userdata, const uint8_t *pdu, size_t len)
     send_pdu(c, &b, rc);
     i61_buf_free(&b);
 }
+
+int i61_file_sink_fd(void *userdata, const uint8_t *data, size_t len, uint64_t total)
+{
+    (void)total;
+    int fd = (int)(intptr_t)userdata;
+    while (len > 0) {
+        ssize_t k = write(fd, data, len);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return I61_ERR_HARDWARE_FAULT;
+        }
+        data += k;
+        len -= (size_t)k;
+    }
+    return I61_OK;
+}
