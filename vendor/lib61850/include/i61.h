@@ -737,6 +737,145 @@ int i61_client_upload_file(i61_client *c, const char *local, const char *remote)
 int i61_client_upload_progress(i61_client *c, uint64_t *done, uint64_t *total);
 /* ------------------------------------------------------------- end files */
 
+/* ------------------------------------------- LCB, GoCB, SVCB and SGCB
+ *
+ * Log, GOOSE, sampled value and setting group control blocks share one
+ * client-side object, i61_cb, with the attributes of its kind. Reading is
+ * one MMS Read of the attributes as a list ("LD/LLN0$GO$name$GoEna", ...):
+ * an attribute the server does not have comes back as a DataAccessError and
+ * is simply absent (i61_cb_has 0), so Ed1/Ed2 blocks and peers that omit
+ * optional attributes read fine. When no attribute exists the read fails
+ * with the error of the first one (normally I61_ERR_OBJECT_DOES_NOT_EXIST).
+ *
+ * References: "LD/LN.name" (the FC comes from the kind), "LD/LN.FC.name" or
+ * "LD/LN$FC$name"; the SGCB is "LD/LLN0.SGCB" (or just the LD name "LD").
+ * FCs: LCB LG, GoCB GO, MSVCB MS, USVCB US, SGCB SP.
+ *
+ * Writing (i61_client_set_cb) sends the attributes changed since the read,
+ * in attribute order, except the enable attribute (LogEna, GoEna, SvEna):
+ * it goes first when it is being set FALSE and last when it is being set
+ * TRUE, so a block is configured before it is enabled and disabled before
+ * it is reconfigured. USVCB Resv goes first.
+ *
+ * Attribute value types (as on the wire):
+ *   LCB   LogEna BOOLEAN, LogRef VisibleString129, DatSet VisibleString129,
+ *         OldEntrTm/NewEntrTm UtcTime (BINARY_TIME from some servers),
+ *         OldEnt/NewEnt OCTET STRING(8), TrgOps BIT STRING(6), IntgPd INT32U
+ *   GoCB  GoEna BOOLEAN, GoID VisibleString129, DatSet VisibleString129,
+ *         ConfRev INT32U, NdsCom BOOLEAN, DstAddress STRUCT { Addr OCTET
+ *         STRING(6), PRIORITY INT8U, VID INT16U, APPID INT16U }, MinTime
+ *         INT32U, MaxTime INT32U, FixedOffs BOOLEAN
+ *   SVCB  SvEna BOOLEAN, Resv BOOLEAN (USVCB), MsvID/UsvID VisibleString129,
+ *         DatSet VisibleString129, ConfRev INT32U, SmpRate INT16U, OptFlds
+ *         BIT STRING(5), SmpMod INT8 (enum), DstAddress as GoCB, noASDU INT16U
+ *   SGCB  NumOfSG INT8U, ActSG INT8U, EditSG INT8U, CnfEdit BOOLEAN, LActTm
+ *         UtcTime, ResvTms INT16U (Ed2)
+ */
+
+typedef enum i61_cb_kind {
+    I61_CB_LCB = 1, I61_CB_GOCB = 2, I61_CB_MSVCB = 3, I61_CB_USVCB = 4, I61_CB_SGCB = 5
+} i61_cb_kind;
+
+typedef enum i61_lcb_attr {
+    I61_LCB_LOG_ENA = 0, I61_LCB_LOG_REF = 1, I61_LCB_DATSET = 2, I61_LCB_OLD_ENTR_TM = 3,
+    I61_LCB_NEW_ENTR_TM = 4, I61_LCB_OLD_ENT = 5, I61_LCB_NEW_ENT = 6, I61_LCB_TRG_OPS = 7,
+    I61_LCB_INTG_PD = 8, I61_LCB_ATTR_COUNT = 9
+} i61_lcb_attr;
+
+typedef enum i61_gocb_attr {
+    I61_GOCB_GO_ENA = 0, I61_GOCB_GO_ID = 1, I61_GOCB_DATSET = 2, I61_GOCB_CONF_REV = 3,
+    I61_GOCB_NDS_COM = 4, I61_GOCB_DST_ADDRESS = 5, I61_GOCB_MIN_TIME = 6,
+    I61_GOCB_MAX_TIME = 7, I61_GOCB_FIXED_OFFS = 8, I61_GOCB_ATTR_COUNT = 9
+} i61_gocb_attr;
+
+/* MSVCB and USVCB (Resv exists only in a USVCB; SV_ID is MsvID or UsvID). */
+typedef enum i61_svcb_attr {
+    I61_SVCB_SV_ENA = 0, I61_SVCB_RESV = 1, I61_SVCB_SV_ID = 2, I61_SVCB_DATSET = 3,
+    I61_SVCB_CONF_REV = 4, I61_SVCB_SMP_RATE = 5, I61_SVCB_OPT_FLDS = 6, I61_SVCB_SMP_MOD = 7,
+    I61_SVCB_DST_ADDRESS = 8, I61_SVCB_NO_ASDU = 9, I61_SVCB_ATTR_COUNT = 10
+} i61_svcb_attr;
+
+typedef enum i61_sgcb_attr {
+    I61_SGCB_NUM_OF_SG = 0, I61_SGCB_ACT_SG = 1, I61_SGCB_EDIT_SG = 2, I61_SGCB_CNF_EDIT = 3,
+    I61_SGCB_L_ACT_TM = 4, I61_SGCB_RESV_TMS = 5, I61_SGCB_ATTR_COUNT = 6
+} i61_sgcb_attr;
+
+/* Wire name of attribute `attr` of a kind ("LogEna", "MsvID"/"UsvID", "noASDU",
+ * ...), NULL if out of range. Number of attributes of a kind (0 if unknown). */
+const char *i61_cb_attr_name(int kind, int attr);
+int i61_cb_attr_count(int kind);
+
+/* Client-side copy of a control block. Not thread safe: one thread at a time. */
+typedef struct i61_cb i61_cb;
+
+int i61_client_read_cb(i61_client *c, const char *ref, int kind, i61_cb **out);
+/* Reads every attribute again into cb (clears the changed mask). */
+int i61_client_update_cb(i61_client *c, i61_cb *cb);
+/* Writes the changed attributes (order above). single_request 1: one MMS
+ * Write with all of them; 0: one Write per attribute, stopping at the first
+ * failure. On failure *failed_attr (may be NULL) gets the attribute that
+ * failed (-1 if the request as a whole failed) and the error is returned;
+ * attributes written successfully are no longer marked changed. */
+int i61_client_set_cb(i61_client *c, i61_cb *cb, int single_request, int *failed_attr);
+void i61_cb_free(i61_cb *cb);
+int i61_cb_get_kind(const i61_cb *cb);
+/* "LD/LN.FC.name" (SGCB: "LD/LLN0.SP.SGCB"), borrowed. */
+const char *i61_cb_reference(const i61_cb *cb);
+int i61_cb_has(const i61_cb *cb, int attr);
+/* Borrowed current local value, NULL when absent. */
+const i61_value *i61_cb_get(const i61_cb *cb, int attr);
+/* Copies v and marks the attribute changed. I61_ERR_INVALID_ARGUMENT for an
+ * attribute out of range; an attribute the server did not have may be set
+ * (the write will then fail on the server). */
+int i61_cb_set(i61_cb *cb, int attr, const i61_value *v);
+uint32_t i61_cb_changed(const i61_cb *cb);
+void i61_cb_clear_changed(i61_cb *cb);
+
+/* Setting group services on the SGCB of logical device `ld` ("IEDLD0").
+ * SelectActiveSG writes ActSG, SelectEditSG writes EditSG (0 releases the
+ * edit reservation), ConfirmEditSGValues writes CnfEdit TRUE. sg 0..255. */
+int i61_client_select_active_sg(i61_client *c, const char *ld, int sg);
+int i61_client_select_edit_sg(i61_client *c, const char *ld, int sg);
+int i61_client_confirm_edit_sg(i61_client *c, const char *ld);
+/* ----------------------------------------------- end LCB, GoCB, SVCB, SGCB */
+
+/* ------------------------------------------------------------------ logs
+ *
+ * QueryLogByTime / QueryLogAfter map onto MMS ReadJournal (PROTOCOL.md 8,
+ * goldens 130/131). log_ref is the log ("LD/LN$LogName" or "LD/LN.LogName",
+ * the LCB's LogRef): journal domain "LD", item "LN$LogName".
+ *
+ * One call is one ReadJournal request, so one page: *more_follows is 1 when
+ * the server has more entries; continue with after_id/after_ms = the last
+ * entry's id and time (keeping end_ms).
+ *   start_ms  rangeStart startingTime, -1 = absent
+ *   end_ms    rangeStop endingTime, -1 = absent
+ *   after_id  entryToStartAfter entrySpecification (NULL = absent; then
+ *             after_ms is its timeSpecification)
+ * Times are ms since 1970-01-01 UTC (TimeOfDay on the wire, 1984 epoch).
+ *
+ * Entry contents follow IEC 61850-8-1: each logged value is a variable whose
+ * tag is the data reference ("LD/LN$FC$DO$DA") followed, when the log has
+ * reason codes, by a variable tagged "ReasonCode" (BIT STRING, the report
+ * reason bits). The accessors below pair them: var k of entry i has a
+ * reference, a value and a reason (i61_reason mask, -1 when absent).
+ */
+typedef struct i61_journal i61_journal;
+
+int i61_client_read_journal(i61_client *c, const char *log_ref, int64_t start_ms,
+                            int64_t end_ms, const uint8_t *after_id, size_t after_id_len,
+                            int64_t after_ms, i61_journal **out, int *more_follows);
+size_t i61_journal_count(const i61_journal *j);
+/* EntryID octets (8 from IEC 61850 servers), borrowed. */
+const uint8_t *i61_journal_entry_id(const i61_journal *j, size_t i, size_t *len);
+int64_t i61_journal_entry_time_ms(const i61_journal *j, size_t i);
+size_t i61_journal_var_count(const i61_journal *j, size_t i);
+const char *i61_journal_var_ref(const i61_journal *j, size_t i, size_t k);
+const i61_value *i61_journal_var_value(const i61_journal *j, size_t i, size_t k);
+int i61_journal_var_reason(const i61_journal *j, size_t i, size_t k);
+void i61_journal_free(i61_journal *j);
+/* -------------------------------------------------------------- end logs */
+
 /* Library version string. */
 const char *i61_version(void);
 

@@ -550,4 +550,191 @@ typedef struct i61_server_file_stats {
 void i61_server_get_file_stats(i61_server *s, i61_server_file_stats *out);
 /* ------------------------------------------------------------- end files */
 
+/* ------------------------------------------------------------------- logs
+ *
+ * A log (MMS journal "LD" / "LN$LogName") holds entries; a log control
+ * block (LCB, LN$LG$name) decides what goes in: when LogEna is TRUE, a change
+ * of a member of its data set through the model (i61_model_set_value and
+ * friends, or an MMS Write) matching its TrgOps (dchg, qchg, dupd, from the
+ * attributes' trigger options) adds one entry with that member's reference,
+ * value and ReasonCode; IntgPd > 0 with TrgOps integrity adds an entry with
+ * every member each period. Entry ids count up from 1 (8 octets big
+ * endian); a log keeps at most max_entries (oldest dropped first). The LCB's
+ * OldEntrTm/NewEntrTm/OldEnt/NewEnt always describe the log it writes to.
+ *
+ * LCB writes (MMS): LogEna, DatSet, TrgOps, IntgPd and LogRef; DatSet,
+ * TrgOps, IntgPd and LogRef only while LogEna is FALSE (else
+ * temporarily-unavailable); the others object-access-denied. A DatSet that
+ * does not exist, or a LogRef naming no log: object-value-invalid.
+ *
+ * ReadJournal is answered from the log: by time range, after an entry, or
+ * numberOfEntries, in entry order, as many entries as fit the client's PDU
+ * size, with moreFollows. An unknown journal: object-non-existent (131).
+ */
+
+typedef struct i61_lcb_config {
+    const char *dataset;     /* "LD/LN$name" / "LD/LN.name", NULL or "" = none */
+    const char *log_ref;     /* "LD/LN$LogName" (the log, see i61_model_add_log) */
+    uint32_t trg_ops;        /* I61_TRG_DCHG | _QCHG | _DUPD | _INTEGRITY */
+    uint32_t intg_pd;        /* ms, 0 = none */
+    int log_ena;             /* LogEna at start */
+    int reason_code;         /* entries carry a ReasonCode variable */
+} i61_lcb_config;
+
+/* Adds log `name` to the LN ln_ref ("LD/LN"), holding at most max_entries
+ * (0 = 10000). */
+int i61_model_add_log(i61_model *m, const char *ln_ref, const char *name, uint32_t max_entries);
+/* Adds LCB `name` to the LN ln_ref. The log must have been added before. */
+int i61_model_add_lcb(i61_model *m, const char *ln_ref, const char *name,
+                      const i61_lcb_config *cfg);
+
+typedef struct i61_log_info {
+    uint64_t count;          /* entries held now */
+    uint64_t oldest_id;      /* 0 when empty */
+    uint64_t newest_id;      /* 0 when empty; also the last id ever given */
+    int64_t oldest_ms;       /* 0 when empty */
+    int64_t newest_ms;
+    uint64_t dropped;        /* entries dropped because the log was full */
+} i61_log_info;
+int i61_server_log_info(i61_server *s, const char *log_ref, i61_log_info *out);
+
+/* Entries with id > after_id, oldest first, as consecutive JournalEntry TLVs
+ * (the encoding inside a ReadJournal response) into buf: as many whole
+ * entries as fit in cap octets. *used octets, *n entries, *last_id the id of
+ * the last one copied (after_id when none). When the next entry alone is
+ * larger than cap: I61_ERR_INVALID_ARGUMENT with *used = its size. */
+int i61_server_log_export(i61_server *s, const char *log_ref, uint64_t after_id, uint8_t *buf,
+                          size_t cap, size_t *used, size_t *n, uint64_t *last_id);
+/* Adds entries (JournalEntry TLVs as export gives them; ids 8 octets) to a
+ * log, for reloading a stored log before or after start. Entries whose id is
+ * not above the log's newest id are skipped; later entries keep counting
+ * from the largest id. *n (may be NULL) = entries added. A malformed entry:
+ * I61_ERR_MALFORMED_MESSAGE (the entries before it stay). */
+int i61_server_log_import(i61_server *s, const char *log_ref, const uint8_t *data, size_t len,
+                          size_t *n);
+
+/* Queued event when a log got entries (i61_server_next_event): ref = the log
+ * reference "LD/LN$LogName", userdata as given. At most one such event per
+ * log is pending: the next is queued only after i61_server_log_export was
+ * called for that log. on 1 sets, 0 removes. */
+typedef enum i61_log_event_kind {
+    I61_SEV_LOG = 9
+} i61_log_event_kind;
+int i61_server_set_log_events(i61_server *s, const char *log_ref, int on, void *userdata);
+/* --------------------------------------------------------------- end logs */
+
+/* ---------------------------------------------------------- setting groups
+ *
+ * The SGCB of a logical device (LLN0$SP$SGCB: NumOfSG, ActSG, EditSG,
+ * CnfEdit, LActTm, ResvTms) and the values of its setting groups. Every data
+ * attribute with FC SG in that LD has one value per group
+ * (i61_model_set_sg_value); FC SG shows the active group, and the server
+ * creates the FC SE twin of each (LN$SE$...) that shows the group being
+ * edited.
+ *
+ * Services (MMS writes to the SGCB):
+ *  - ActSG := n (SelectActiveSG): 1..NumOfSG else object-value-invalid; after
+ *    the activate handler (if any) accepts, the group's values become the SG
+ *    values, ActSG = n and LActTm = now.
+ *  - EditSG := n (SelectEditSG): 1..NumOfSG reserves the SGCB for this
+ *    association (another association holding it: temporarily-unavailable)
+ *    for ResvTms seconds, loads group n into SE and sets CnfEdit FALSE;
+ *    0 releases the reservation. The reservation also ends when the
+ *    association closes or ResvTms passes without a confirm.
+ *  - SE writes: only by the reserving association while EditSG != 0 (else
+ *    temporarily-unavailable).
+ *  - CnfEdit := TRUE (ConfirmEditSGValues): by the reserving association;
+ *    after the confirm handler (if any) accepts, the SE values become group
+ *    EditSG's values (and the SG values when EditSG == ActSG). The
+ *    reservation stays until EditSG := 0.
+ *  - NumOfSG, LActTm, ResvTms: object-access-denied.
+ */
+
+/* SGCB on LN ln_ref ("LD/LLN0"). resv_tms_s: edit reservation time in
+ * seconds (0 = 60); it is exposed as ResvTms. All groups start with the
+ * model's current SG values. */
+int i61_model_add_sgcb(i61_model *m, const char *ln_ref, int num_of_sg, int act_sg,
+                       uint32_t resv_tms_s);
+/* Value of data attribute ref ("LD/LN.DO.DA", FC SG) in group sg (1..N);
+ * for the active group this also sets the SG value. */
+int i61_model_set_sg_value(i61_model *m, const char *ref, int sg, const i61_value *v);
+/* *out: caller frees. */
+int i61_model_get_sg_value(i61_model *m, const char *ref, int sg, i61_value **out);
+
+typedef struct i61_sgcb_state {
+    int num_of_sg;
+    int act_sg;
+    int edit_sg;
+    int cnf_edit;
+    int64_t lact_tm_ms;      /* ms since 1970 UTC */
+    uint32_t resv_tms_s;
+    uint32_t edit_conn_id;   /* association holding the edit reservation, 0 = none */
+} i61_sgcb_state;
+/* ld: "LD" (the LD inst) or "LD/LLN0". */
+int i61_server_get_sgcb(i61_server *s, const char *ld, i61_sgcb_state *out);
+/* Switches the active group locally (no handler). */
+int i61_server_select_active_sg(i61_server *s, const char *ld, int sg);
+
+/* Queued setting group handlers (i61_server_next_event). ACTIVATE: a client
+ * selects ActSG (value: the new group, UNSIGNED); CONFIRM: a client confirms
+ * an edit (value: EditSG). ref = "LD/LLN0" of the SGCB. The request is
+ * answered when i61_server_complete_sg is called with I61_HOOK_ACCEPT or a
+ * DataAccessError (0..11), or after the hook timeout (temporarily-
+ * unavailable). mask: 1 ACTIVATE, 2 CONFIRM; 0 removes. */
+typedef enum i61_sg_event_kind {
+    I61_SEV_SG_ACTIVATE = 10,
+    I61_SEV_SG_CONFIRM = 11
+} i61_sg_event_kind;
+int i61_server_set_sg_handler(i61_server *s, const char *ld, uint32_t mask, void *userdata);
+int i61_server_complete_sg(i61_server *s, uint64_t token, int result);
+/* ------------------------------------------------------ end setting groups */
+
+/* ------------------------------------------------------- GoCB and SVCB
+ *
+ * GOOSE and sampled value control blocks as data (publishing comes later):
+ * LLN0$GO$name, LLN0$MS$name, LLN0$US$name with the attributes listed in
+ * i61.h. MMS writes: GoEna/SvEna always; GoID/MsvID/UsvID, DatSet,
+ * DstAddress (and its members) only while not enabled (else
+ * temporarily-unavailable); USVCB Resv reserves the block for the writing
+ * association (released when it closes); everything else
+ * object-access-denied. A DatSet that does not exist: object-value-invalid.
+ */
+typedef struct i61_phy_addr {
+    uint8_t mac[6];
+    uint8_t priority;        /* VLAN priority 0..7 */
+    uint16_t vid;            /* VLAN id 0..4095 */
+    uint16_t appid;
+} i61_phy_addr;
+
+typedef struct i61_gocb_config {
+    const char *go_id;       /* NULL or "": the GoCB reference "LD/LLN0.name" */
+    const char *dataset;     /* "LD/LN$name", NULL or "" = none */
+    uint32_t conf_rev;
+    int go_ena;
+    int nds_com;
+    int fixed_offs;
+    uint32_t min_time;       /* ms */
+    uint32_t max_time;       /* ms */
+    i61_phy_addr dst;
+} i61_gocb_config;
+
+typedef struct i61_svcb_config {
+    const char *sv_id;       /* MsvID / UsvID */
+    const char *dataset;
+    uint32_t conf_rev;
+    int sv_ena;
+    uint16_t smp_rate;
+    uint32_t opt_flds;       /* bit 0 refresh-time, 1 sample-synchronized, 2 sample-rate,
+                                3 data-set, 4 security (bit i = value 1 << i) */
+    int smp_mod;             /* 0 samples per period, 1 per second, 2 seconds per sample */
+    uint16_t no_asdu;
+    i61_phy_addr dst;
+} i61_svcb_config;
+
+int i61_model_add_gocb(i61_model *m, const char *ln_ref, const char *name,
+                       const i61_gocb_config *cfg);
+int i61_model_add_svcb(i61_model *m, const char *ln_ref, const char *name, int multicast,
+                       const i61_svcb_config *cfg);
+/* ---------------------------------------------------- end GoCB and SVCB */
+
 #endif
