@@ -34,6 +34,19 @@
  * variable tagged "ReasonCode" holding a BIT STRING with the report reason
  * bits. This codec does not pair them: it returns the variables in order.
  *
+ * Checked against libiec61850 1.6 (facts, not code): its server sends
+ * entryIdentifier as 8 octets (its uint64 entry number in host order),
+ * originatingApplication as a1 02 30 00 (we send a1 00 and accept any
+ * content), occurrenceTime 6 octets, data [2] { listOfVariables [1] } with
+ * each value followed by a "ReasonCode" variable holding a 7-bit BIT STRING,
+ * and moreFollows only when TRUE. Its client ignores originatingApplication
+ * and refuses unknown tags inside a JournalEntry. Its server answers a
+ * by-time query only with both startingTime and endingTime (a request with
+ * startingTime alone is rejected invalid-argument when the log has storage),
+ * and a query-after only with both parts of entryToStartAfter; it rejects
+ * startingEntry and numberOfEntries.
+ * Our decoders also accept an absent listOfJournalEntry (no entries).
+ *
  * Return values as in mms_pdu.h: encoders I61_OK, I61_ERR_INVALID_ARGUMENT,
  * I61_ERR_UNKNOWN (out of memory; a partial PDU is removed from the buffer);
  * response decoders I61_OK, I61_ERR_MALFORMED_MESSAGE or the i61_err of a
@@ -106,12 +119,12 @@ typedef struct i61_mms_journal_req {
     i61_mms_name journal;      /* domain-specific: domain + item "LN$LogName" */
     bool has_start_time;
     int64_t start_ms;
-    bool has_start_entry;      /* startingEntry (decoder; the encoder does not send it) */
+    bool has_start_entry;      /* startingEntry (exclusive with has_start_time) */
     uint8_t start_entry[I61_MMS_JOURNAL_ID_MAX];
     size_t start_entry_len;
     bool has_end_time;
     int64_t end_ms;
-    bool has_num_entries;
+    bool has_num_entries;      /* numberOfEntries (exclusive with has_end_time) */
     int32_t num_entries;
     bool has_after;            /* entryToStartAfter */
     int64_t after_ms;
