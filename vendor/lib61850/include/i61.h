@@ -755,12 +755,13 @@ int i61_client_upload_progress(i61_client *c, uint64_t *done, uint64_t *total);
  * in attribute order, except the enable attribute (LogEna, GoEna, SvEna):
  * it goes first when it is being set FALSE and last when it is being set
  * TRUE, so a block is configured before it is enabled and disabled before
- * it is reconfigured. USVCB Resv goes first.
+ * it is reconfigured. USVCB Resv TRUE goes first, Resv FALSE last.
  *
  * Attribute value types (as on the wire):
  *   LCB   LogEna BOOLEAN, LogRef VisibleString129, DatSet VisibleString129,
- *         OldEntrTm/NewEntrTm UtcTime (BINARY_TIME from some servers),
- *         OldEnt/NewEnt OCTET STRING(8), TrgOps BIT STRING(6), IntgPd INT32U
+ *         OldEntrTm/NewEntrTm BINARY_TIME(6) (EntryTime),
+ *         OldEnt/NewEnt OCTET STRING(8) (libiec61850 names them OldEntr/
+ *         NewEntr: both are read), TrgOps BIT STRING(6), IntgPd INT32U
  *   GoCB  GoEna BOOLEAN, GoID VisibleString129, DatSet VisibleString129,
  *         ConfRev INT32U, NdsCom BOOLEAN, DstAddress STRUCT { Addr OCTET
  *         STRING(6), PRIORITY INT8U, VID INT16U, APPID INT16U }, MinTime
@@ -768,6 +769,7 @@ int i61_client_upload_progress(i61_client *c, uint64_t *done, uint64_t *total);
  *   SVCB  SvEna BOOLEAN, Resv BOOLEAN (USVCB), MsvID/UsvID VisibleString129,
  *         DatSet VisibleString129, ConfRev INT32U, SmpRate INT16U, OptFlds
  *         BIT STRING(5), SmpMod INT8 (enum), DstAddress as GoCB, noASDU INT16U
+ *         (libiec61850 sends ConfRev, SmpRate and noASDU as INTEGER)
  *   SGCB  NumOfSG INT8U, ActSG INT8U, EditSG INT8U, CnfEdit BOOLEAN, LActTm
  *         UtcTime, ResvTms INT16U (Ed2)
  */
