@@ -570,6 +570,13 @@ void i61_server_get_file_stats(i61_server *s, i61_server_file_stats *out);
  * ReadJournal is answered from the log: by time range, after an entry, or
  * numberOfEntries, in entry order, as many entries as fit the client's PDU
  * size, with moreFollows. An unknown journal: object-non-existent (131).
+ * entryToStartAfter: entries after that entry whose time is also not before
+ * its timeSpecification. numberOfEntries <= 0 gives no entries.
+ *
+ * Logging starts when the server starts (values set while the model is built
+ * are not logged, as BRCBs do not buffer them). LogEna TRUE while the DatSet
+ * or LogRef does not resolve: temporarily-unavailable. Entries added with
+ * i61_server_log_import queue no log event.
  */
 
 typedef struct i61_lcb_config {
@@ -645,8 +652,9 @@ int i61_server_set_log_events(i61_server *s, const char *log_ref, int on, void *
  *    temporarily-unavailable).
  *  - CnfEdit := TRUE (ConfirmEditSGValues): by the reserving association;
  *    after the confirm handler (if any) accepts, the SE values become group
- *    EditSG's values (and the SG values when EditSG == ActSG). The
- *    reservation stays until EditSG := 0.
+ *    EditSG's values (and the SG values when EditSG == ActSG), and the
+ *    reservation ends: EditSG reads 0 again, CnfEdit stays TRUE (as
+ *    libiec61850 and the Rust server do).
  *  - NumOfSG, LActTm, ResvTms: object-access-denied.
  */
 

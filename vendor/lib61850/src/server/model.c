@@ -10,6 +10,8 @@
 #include "srv_nvl.h"                      /* i61_nvl_store_free */
 #include "srv_rcb.h"                      /* i61_rcb_set_free, i61_rcb_sync */
 #include "srv_control.h"                  /* i61_ctl_set_free */
+#include "srv_log.h"                      /* logs: i61_log_set_free, i61_log_sync, i61_log_on_store */
+#include "srv_sgcb.h"                     /* sgcb: i61_cbx_set_free, i61_cbx_owns, i61_sgcb_sync */
 
 #define ALL_FC_MASK ((1u << I61_MODEL_FC_COUNT) - 1u)
 
@@ -211,8 +213,10 @@ void i61_model_free(i61_model *m)
         return;
     i61_model_free_index(m);
     i61_rcb_set_free(m);                        /* report control blocks (srv_rcb.c) */
+    i61_log_set_free(m);                        /* logs and LCBs (srv_log.c) */
     i61_nvl_store_free(m->nvls);                /* data sets (srv_nvl.c) */
     i61_ctl_set_free(m);                        /* control state (srv_control.c) */
+    i61_cbx_set_free(m);                        /* sgcb/gocb: SGCB, GoCB, SVCB state */
     i61_node_free_tree(&m->root);
     free(m->root.kids);
     free(m->ied_name);
@@ -973,6 +977,8 @@ static void i61_enc_node(i61_buf *b, const i61_mnode *n, int fc)
 int i61_model_encode_var(i61_buf *b, const i61_mvar *v)
 {
     i61_rcb_sync(v->node, v->fc);
+    i61_log_sync(v->node, v->fc);               /* logs: LCB attributes */
+    i61_sgcb_sync(v->node, v->fc);              /* sgcb: reservation expiry, SE twins */
     size_t start = b->len;
     i61_enc_node(b, v->node, v->fc);
     if (b->oom) {
@@ -1010,6 +1016,8 @@ int i61_model_node_value(const i61_mnode *n, int fc, i61_value **out)
 {
     *out = NULL;
     i61_rcb_sync(n, fc);
+    i61_log_sync(n, fc);                        /* logs: LCB attributes */
+    i61_sgcb_sync(n, fc);                       /* sgcb: reservation expiry, SE twins */
     i61_value *v;
     if (n->kind == I61_MNODE_LN && fc == I61_FC_NONE) {
         v = i61_value_new_structure(i61_fc_count(n->fc_mask));
@@ -1299,6 +1307,8 @@ int i61_model_store_node_value(i61_model *m, i61_mnode *n, int fc, const i61_val
             m->on_change(m->on_change_ud, p.nodes[i], p.vals[i]);
         m->on_change(m->on_change_ud, NULL, NULL);
     }
+    if (rc == I61_OK && m->logs && p.n > 0)     /* logs (srv_log.c) */
+        i61_log_on_store(m, p.nodes, p.vals, p.n);
     for (size_t i = 0; i < p.n; i++)
         i61_value_free(p.vals[i]);
     free(p.nodes);
@@ -1555,7 +1565,9 @@ static int i61_resolve(i61_model *m, const char *ref, int fc, i61_mvar *out)
         for (size_t i = 0; i < n->nkids; i++)
             if (strlen(n->kids[i]->name) == l && memcmp(n->kids[i]->name, c, l) == 0) {
                 k = n->kids[i];
-                break;
+                /* sgcb: an FC SG attribute and its FC SE twin share the name */
+                if (fc == I61_FC_NONE || (k->fc_mask & (1u << fc)))
+                    break;
             }
         if (!k)
             return I61_ERR_OBJECT_DOES_NOT_EXIST;
@@ -1623,7 +1635,9 @@ int i61_model_set_node_value(i61_model *m, i61_mnode *n, int fc, const i61_value
 {
     if (!m || !n || !v || n->model != m)
         return I61_ERR_INVALID_ARGUMENT;
-    if (n->rcb || n->rcb_attr)
+    if (n->rcb || n->rcb_attr || n->lcb || n->lcb_attr)   /* (logs: LCBs too) */
+        return I61_ERR_ACCESS_DENIED;
+    if (i61_cbx_owns(n))                        /* sgcb/gocb: values of their engines */
         return I61_ERR_ACCESS_DENIED;          /* RCB values belong to the reporting engine */
     if (n->kind == I61_MNODE_DA && fc == I61_FC_NONE)
         fc = n->fc;
@@ -1668,8 +1682,11 @@ int i61_model_set_value(i61_model *m, const char *ref, int fc, const i61_value *
     i61_mvar var;
     if (rc == I61_OK)
         rc = i61_resolve(m, ref, fc, &var);
-    if (rc == I61_OK && (var.node->rcb || var.node->rcb_attr))
+    if (rc == I61_OK && (var.node->rcb || var.node->rcb_attr || var.node->lcb ||
+                         var.node->lcb_attr))   /* (logs: LCBs too) */
         rc = I61_ERR_ACCESS_DENIED;            /* RCB values belong to the reporting engine */
+    if (rc == I61_OK && i61_cbx_owns(var.node))   /* sgcb/gocb: values of their engines */
+        rc = I61_ERR_ACCESS_DENIED;
     if (rc == I61_OK)
         rc = i61_model_check_node_value(var.node, var.fc, v);
     if (rc == I61_OK)

@@ -59,6 +59,12 @@ struct i61_mnode {
     struct i61_rcb_watch *watch;    /* data set members bound to this node */
     /* control (srv_control.h) */
     struct i61_srv_ctl *ctl;        /* a controllable DO: its control state */
+    /* logs (srv_log.h) */
+    uint8_t lcb_attr;               /* component of an LCB: its i61_lcb_attr + 1, else 0 */
+    struct i61_srv_lcb *lcb;        /* the LCB node (a DO under the LN): its LCB */
+    struct i61_log_watch *log_watch;    /* LCB data set members bound to this node */
+    /* sgcb/gocb: SGCB, GoCB, SVCB (srv_sgcb.h, srv_gocb.h) */
+    struct i61_srv_cbx *cbx;        /* the control block node (a DO under the LN): its state */
 };
 
 #define I61_MNODE_TRG_SET 0x80
@@ -101,6 +107,11 @@ struct i61_model {
     /* controllable DOs (srv_control.c), guarded by the lock */
     struct i61_srv_ctl *ctls;
     uint64_t ctl_serial;    /* last control token handed out */
+    /* logs and log control blocks (srv_log.c), guarded by the lock */
+    struct i61_log_set *logs;
+    /* sgcb/gocb: setting group and GOOSE/SV control blocks, guarded by the lock */
+    struct i61_srv_sgcb *sgcbs;
+    struct i61_srv_gocb *gocbs;
 };
 
 /* Detaches node n (an LN or below) from its parent and frees its subtree

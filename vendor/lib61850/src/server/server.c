@@ -16,6 +16,7 @@
 #include "srv_rcb.h"
 #include "srv_control.h"
 #include "srv_file.h"
+#include "srv_log.h"                             /* logs: attach, activate, IntgPd */
 #include "../net/loop.h"
 #include "../net/sock.h"
 
@@ -131,7 +132,8 @@ i61_server *i61_server_new(i61_model *model)
     s->hook_timeout_ms = 10000;
     s->writable_mask = (1u << I61_FC_SP) | (1u << I61_FC_SV) | (1u << I61_FC_SE);
     if (i61_srv_files_new(s) != I61_OK ||
-        i61_srv_rcb_attach(s) != I61_OK) {       /* reports: the RCBs know their server */
+        i61_srv_rcb_attach(s) != I61_OK ||       /* reports: the RCBs know their server */
+        i61_srv_log_attach(s) != I61_OK) {       /* logs: events and wake-ups */
         s->model = NULL;
         i61_server_free(s);
         i61_model_free(model);
@@ -843,6 +845,9 @@ static void i61_srv_run_reports(i61_server *s)
 {
     i61_srv_net *n = i61_net(s);
     uint64_t next = i61_srv_rcb_run(s, i61_mono_ms());
+    uint64_t lnext = i61_srv_log_run(s, i61_mono_ms());    /* logs: IntgPd (srv_log.c) */
+    if (lnext && (!next || lnext < next))
+        next = lnext;
     if (!n->rcb_timer)
         return;
     if (!next) {
@@ -1116,6 +1121,7 @@ int i61_server_start(i61_server *s, const char *host, int port)
     }
     /* BRCBs start buffering; one engine run arms the reporting timer */
     i61_srv_rcb_activate(s);
+    i61_srv_log_activate(s);                     /* logs: LCBs with LogEna TRUE start */
     i61_loop_post(l, &n->wake_task);
     return I61_OK;
 }

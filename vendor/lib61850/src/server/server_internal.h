@@ -91,6 +91,8 @@ typedef struct i61_sslot {
     void *fn;
     void *userdata;
     int result;                 /* I61_HOOK_DEFER until answered */
+    int sev_kind;               /* sgcb: a setting group handler's event kind
+                                   (I61_SEV_SG_*, srv_sgcb.h), 0 = a hook */
 } i61_sslot;
 
 /* One variable of a deferred read/write. */
@@ -104,6 +106,7 @@ typedef struct i61_selem {
     int dae;                    /* -1 success so far, else the DataAccessError */
     int waiting;                /* hook calls not answered yet */
     bool applied;               /* write already done (RCB component, srv_rcb.c) */
+    bool cbx_deferred;          /* sgcb: applied by i61_srv_sgcb_apply once answered */
 } i61_selem;
 
 struct i61_sreq {

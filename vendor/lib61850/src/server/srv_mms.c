@@ -9,6 +9,9 @@
 #include "srv_rcb.h"
 #include "srv_control.h"
 #include "srv_file.h"
+#include "srv_log.h"                              /* logs: ReadJournal, LCB writes */
+#include "srv_sgcb.h"                             /* sgcb/gocb: SGCB, SE, GoCB, SVCB writes */
+#include "../mms/mms_journal.h"
 #include "../mms/initiate.h"
 #include "../mms/mms_file.h"
 #include "../mms/mms_data.h"
@@ -56,6 +59,9 @@ int i61_srv_initiate(i61_sconn *c, const uint8_t *req, size_t len, i61_buf *out)
         for (size_t i = 0; i < sizeof file_services / sizeof file_services[0]; i++)
             our.services[file_services[i] / 8] |= (uint8_t)(0x80 >> (file_services[i] % 8));
     }
+    if (i61_srv_logs_enabled(s))                   /* logs: readJournal (65) */
+        our.services[I61_MMS_SVC_READ_JOURNAL / 8] |=
+            (uint8_t)(0x80 >> (I61_MMS_SVC_READ_JOURNAL % 8));
     int e = i61_initiate_negotiate(&rq, &our, &resp);
     if (e == 0 && resp.local_detail < I61_SRV_MIN_NEGOTIATED_PDU)
         e = I61_MMS_INIT_ERR_MAX_SEGMENT;
@@ -247,10 +253,24 @@ static void i61_srv_get_name_list(i61_sconn *c, const i61_mms_request *rq)
         src.ctx = nvl_names;
         first = 0;
     }
-    /* other classes (journals, ...) and scopes: none yet */
+    const char **log_names = NULL;                 /* logs: journals of a domain (srv_log.c) */
+    if (g.object_class == I61_MMS_CLASS_JOURNAL && ld) {
+        size_t nn = 0;
+        if (i61_log_names(m, ld, after, &log_names, &nn) != I61_OK) {
+            i61_model_unlock(m);
+            i61_srv_error(c, rq->invoke_id, I61_MMS_ERRCLASS_RESOURCE, 0);
+            return;
+        }
+        src.count = nn;
+        src.at = i61_nvl_at;
+        src.ctx = log_names;
+        first = 0;
+    }
+    /* other classes and scopes: none yet */
     i61_srv_gnl_send(c, rq->invoke_id, &src, first);
     i61_model_unlock(m);
     free(nvl_names);
+    free(log_names);
 }
 
 /* ------------------------------------------------------------- GVAA */
@@ -373,6 +393,7 @@ static void i61_collect_slot(void *ctx, const i61_mhook *h)
     s->fn = h->fn;
     s->userdata = h->userdata;
     s->result = I61_HOOK_DEFER;
+    s->sev_kind = 0;                               /* sgcb: set by the caller for SG handlers */
 }
 
 static void i61_req_free(i61_sreq *r)
@@ -444,7 +465,10 @@ static void i61_req_respond(i61_sreq *r)
         }
         for (size_t i = 0; i < r->n; i++) {
             i61_selem *e = &r->el[i];
-            if (e->dae < 0 && !e->applied) {
+            if (e->dae < 0 && !e->applied && e->cbx_deferred) {
+                /* sgcb: a setting group handler accepted */
+                e->dae = i61_srv_sgcb_apply(c, e->node, r->values[i]);
+            } else if (e->dae < 0 && !e->applied) {
                 i61_mvar v = i61_selem_var(e);
                 i61_maccess aa;
                 i61_selem_aa(e, e->component, &aa);
@@ -568,6 +592,7 @@ void i61_srv_conn_gone(i61_server *s, i61_sconn *c)
     i61_srv_file_conn_gone(s, c);                  /* its open files, its ObtainFile */
     i61_srv_rcb_conn_gone(s, c);                   /* its RCBs (before its data sets) */
     i61_srv_ctl_conn_gone(s, c);                   /* its selections and commands */
+    i61_srv_sgcb_conn_gone(s, c);                  /* sgcb/gocb: its SGCB edits, USVCB Resv */
     i61_nvl_drop_conn(s->model, c->id);            /* its aa-specific data sets */
     pthread_mutex_lock(&s->mu);
     i61_sreq **pp = &s->reqs;
@@ -643,7 +668,12 @@ static void i61_req_start(i61_server *s, i61_sreq *r, char (*refs)[I61_MMS_NAME_
         uint64_t token = r->serial << 20 | (uint64_t)k;
         const i61_selem *e = &r->el[sl->elem];
         int res;
-        if (sl->queued) {
+        if (sl->sev_kind) {                    /* sgcb: a setting group handler */
+            res = i61_srv_sgcb_queue(s, r->conn->id, token, sl->sev_kind, e->node,
+                                     r->values[sl->elem], sl->userdata)
+                      ? I61_HOOK_DEFER
+                      : 2;                     /* queue full: temporarily-unavailable */
+        } else if (sl->queued) {
             i61_value *copy = NULL;
             if (sl->is_write) {
                 copy = i61_value_clone(r->values[sl->elem]);
@@ -910,6 +940,35 @@ static void i61_srv_write(i61_sconn *c, const i61_mms_request *rq)
             el[i].applied = true;
             continue;
         }
+        if (el[i].node->lcb_attr && el[i].node->parent && el[i].node->parent->lcb &&
+            !spec.vars[i].has_index && !spec.vars[i].component[0]) {
+            /* logs: a log control block attribute (srv_log.c) decides */
+            el[i].dae = i61_srv_lcb_write(c, el[i].node, values[i]);
+            el[i].applied = true;
+            continue;
+        }
+        {   /* sgcb/gocb: SGCB, GoCB, SVCB and SE variables (srv_sgcb.c) */
+            int sev_kind = 0;
+            void *sev_ud = NULL;
+            int xd = i61_srv_cbx_write(c, &el[i], &spec.vars[i], values[i], &sev_kind, &sev_ud);
+            if (xd == I61_HOOK_DEFER) {
+                i61_mhook h = {.fc = el[i].fc, .is_write = true, .queued = true,
+                               .userdata = sev_ud};
+                sv.cur_elem = i;
+                i61_collect_slot(&sv, &h);
+                if (!sv.oom) {
+                    sv.v[sv.n - 1].sev_kind = sev_kind;
+                    el[i].waiting = 1;
+                    el[i].cbx_deferred = true;
+                }
+                continue;
+            }
+            if (xd != I61_CBX_NOT_MINE) {
+                el[i].dae = xd;
+                el[i].applied = true;
+                continue;
+            }
+        }
         i61_mvar v = i61_selem_var(&el[i]);
         i61_maccess aa;
         i61_selem_aa(&el[i], spec.vars[i].component, &aa);
@@ -1060,6 +1119,9 @@ static void i61_srv_request(i61_sconn *c, const uint8_t *pdu, size_t len)
         return;
     case I61_MMS_SVC_DELETE_NVL:
         i61_srv_delete_nvl(c, &rq);
+        return;
+    case I61_MMS_SVC_READ_JOURNAL:                 /* logs: srv_log.c */
+        i61_srv_read_journal(c, &rq);
         return;
     default:
         if (i61_mms_is_file_service(rq.service)) {   /* file store: srv_file.c */
