@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import signal
 import socket
 import time
@@ -419,3 +420,281 @@ def test_peer_exits_when_its_parent_dies(kind: str) -> None:
 
         os.kill(pid, signal.SIGKILL)  # our own grandchild: do not leak it
         pytest.fail(f"{kind} server {pid} outlived its parent")
+
+
+# ------------------------------------------------------------------------------ logs, setting groups, GoCB/SVCB
+
+GENERIC = "TESTGenericIO"
+LCB = "TESTGenericIO/LLN0.EventLog"
+GOCB = "TESTGenericIO/LLN0.gcbEvents"
+MSVCB = "TESTGenericIO/LLN0.svcbMeas"
+STR_VAL = "TESTLD0/PTOC1.StrVal.setMag.f"
+OP_DL = "TESTLD0/PTOC1.OpDlTmms.setVal"
+
+
+def test_simple_io_model_control_blocks(simple_io_model: SclModel) -> None:
+    from peers.sclmodel import SclPhyAddress
+
+    m = simple_io_model
+    (ln, lc), = m.log_controls(GENERIC)
+    assert (ln, lc.name, lc.dataset, lc.log_name, lc.log_ena, lc.reason_code, lc.trg_ops) == (
+        "LLN0", "EventLog", "Events", "EventLog", True, True, frozenset({"dchg", "qchg"}))
+    assert m.logs(GENERIC) == ["LLN0$EventLog"]
+    (_, gc), = m.gse_controls(GENERIC)
+    assert (gc.name, gc.dataset, gc.conf_rev, gc.app_id, gc.min_time, gc.max_time) == (
+        "gcbEvents", "Events", 1, "TESTGenericIO/LLN0.gcbEvents", 4, 1000)
+    assert gc.address == SclPhyAddress(bytes.fromhex("010ccd010001"), 0x1001, 5, 4)
+    assert gc.address.mac_text == "01-0C-CD-01-00-01"
+    (_, sc), = m.sv_controls(GENERIC)
+    assert (sc.name, sc.fc, sc.smv_id, sc.dataset, sc.smp_rate, sc.nof_asdu, sc.smp_mod, sc.opt_fields) == (
+        "svcbMeas", "MS", "TESTMeas", "Measurements", 80, 1, 0, 0b110)  # sample-synchronized, sample-rate
+    assert sc.address == SclPhyAddress(bytes.fromhex("010ccd040001"), 0x4001, 0, 4)
+    sgc = m.setting_control("TESTLD0")
+    assert (sgc.num_of_sgs, sgc.act_sg) == (3, 1)
+    assert m.setting_control(GENERIC) is None
+    sg = {lf.ref: lf for lf in m.sg_leaves("TESTLD0")}
+    assert sg[STR_VAL].sg_values == (1.5, 2.5, 3.5) and sg[STR_VAL].value == 1.5
+    assert sg[OP_DL].sg_values == (100, 200, 300) and sg[OP_DL].value == 100
+    names = m.mms_names("TESTLD0")
+    for n in ("LLN0$SP$SGCB$ActSG", "LLN0$SP$SGCB$ResvTms", "PTOC1$SE$StrVal$setMag$f", "PTOC1$SG$OpDlTmms$setVal"):
+        assert n in names
+    names = m.mms_names(GENERIC)
+    for n in ("LLN0$LG$EventLog$OldEnt", "LLN0$GO$gcbEvents$DstAddress$APPID", "LLN0$MS$svcbMeas$noASDU"):
+        assert n in names
+
+
+@pytest.mark.parametrize("mutation, message", [
+    (('<Val sGroup="2">200</Val>', '<Val sGroup="2">200</Val><Val sGroup="2">201</Val>'), "repeated sGroup"),
+    (('<Val sGroup="3">300</Val>', ''), "each of the 3 setting groups"),
+    (('<SettingControl numOfSGs="3" actSG="1"/>', ''), "without a SettingControl"),
+    (('<SettingControl numOfSGs="3" actSG="1"/>', '<SettingControl numOfSGs="3" actSG="4"/>'), "actSG=4"),
+    (('<Log name="EventLog"/>', ''), "not a <Log> of this LN"),
+    (('logName="EventLog"', 'logName="EventLog" lnClass="GGIO" lnInst="1"'), "another logical node"),
+    (('datSet="Events" confRev="1" appID', 'datSet="Nope" confRev="1" appID'), "datSet 'Nope'"),
+    (('<P type="MAC-Address">01-0C-CD-01-00-01</P>', '<P type="MAC-Address">01-0C-CD-01</P>'), "bad address"),
+    (('<MinTime unit="s" multiplier="m">4</MinTime>', '<MinTime unit="s" multiplier="k">4</MinTime>'), "multiplier"),
+    (('smpMod="SmpPerPeriod"', 'smpMod="SmpPerFortnight"'), "smpMod"),
+])
+def test_sclmodel_rejects_control_blocks_it_would_misread(tmp_path: Any, mutation: tuple[str, str],
+                                                          message: str) -> None:
+    text = open(simple_io_path()).read()
+    assert mutation[0] in text
+    bad = tmp_path / "bad.icd"
+    bad.write_text(text.replace(mutation[0], mutation[1], 1))
+    with pytest.raises(SclModelError, match=r"bad\.icd:?\d*: .*" + re.escape(message)):
+        SclModel(bad)
+
+
+def service_client(kind: str, peer: Any) -> Any:
+    from peers.clients import PyiecServiceClient, RustServiceSession
+
+    if kind == "pyiec":
+        return PyiecServiceClient(peer.host, peer.port)
+    return RustServiceSession(peer.host, peer.port)
+
+
+@pytest.mark.parametrize("client", ["pyiec", "rust"])
+@pytest.mark.parametrize("kind", ["libiec", "rust"])
+def test_setting_groups(start_peer_server: Any, kind: str, client: str) -> None:
+    from peers.clients import PeerServiceError
+
+    peer = start_peer_server(kind)
+    c = service_client(client, peer)
+    try:
+        sgcb = c.read_sgcb("TESTLD0")
+        assert (sgcb["num_of_sg"], sgcb["act_sg"], sgcb["edit_sg"], sgcb["cnf_edit"]) == (3, 1, 0, False)
+        assert sgcb["resv_tms"] == (0 if kind == "libiec" else None)  # the Rust SGCB has no ResvTms
+        assert (c.read_value(STR_VAL, "SG"), c.read_value(OP_DL, "SG")) == (1.5, 100)
+        before = time.time()
+        c.select_active_sg("TESTLD0", 2)
+        sgcb = c.read_sgcb("TESTLD0/LLN0")
+        assert sgcb["act_sg"] == 2 and abs(sgcb["lact_tm_ms"] / 1000 - before) < 5
+        assert (c.read_value(STR_VAL, "SG"), c.read_value(OP_DL, "SG")) == (2.5, 200)
+        assert peer.sg_state("LD0")["act"] == 2
+        for bad in (0, 4):
+            with pytest.raises(PeerServiceError) as err:
+                c.select_active_sg("TESTLD0", bad)
+            assert err.value.code == L.IED_ERROR_OBJECT_VALUE_INVALID
+        # the server's handler refuses: object-access-denied, nothing changes
+        peer.sg_veto("TESTLD0", True)
+        with pytest.raises(PeerServiceError) as err:
+            c.select_active_sg("TESTLD0", 3)
+        assert err.value.code == L.IED_ERROR_ACCESS_DENIED
+        assert c.read_sgcb("TESTLD0")["act_sg"] == 2 and c.read_value(OP_DL, "SG") == 200
+        peer.sg_veto("TESTLD0", False)
+        peer.sg_veto("TESTLD0", True, "edit")
+        with pytest.raises(PeerServiceError) as err:
+            c.select_edit_sg("TESTLD0", 3)
+        assert err.value.code == L.IED_ERROR_ACCESS_DENIED
+        peer.sg_veto("TESTLD0", False, "edit")
+        # edit group 3 and confirm
+        c.select_edit_sg("TESTLD0", 3)
+        assert c.read_sgcb("TESTLD0")["edit_sg"] == 3
+        if kind == "libiec":
+            assert c.read_sgcb("TESTLD0")["resv_tms"] > 0  # reserved while editing
+            assert c.read_value(OP_DL, "SE") == 300  # SE shows the group being edited
+            c.write_value(OP_DL, "SE", "INT32", 345)
+            c.write_value(STR_VAL, "SE", "FLOAT32", 3.75)
+        else:
+            assert c.read_value(OP_DL, "SE") == 200  # the Rust server shows the active group in SE
+            with pytest.raises(PeerServiceError) as err:
+                c.write_value(OP_DL, "SE", "INT32", 345)
+            assert err.value.code == L.IED_ERROR_OBJECT_DOES_NOT_EXIST  # it exposes no SE data
+        c.confirm_edit_sg("TESTLD0")
+        assert c.read_sgcb("TESTLD0")["edit_sg"] == 0  # both peers end the edit on confirm
+        c.select_active_sg("TESTLD0", 3)
+        expect = (3.75, 345) if kind == "libiec" else (3.5, 300)
+        assert (c.read_value(STR_VAL, "SG"), c.read_value(OP_DL, "SG")) == expect
+        assert peer.sg_value(OP_DL, 3) == expect[1]
+        with pytest.raises(PeerServiceError) as err:  # NumOfSG is read-only
+            c.write_value("TESTLD0/LLN0.SGCB.NumOfSG", "SP", "INT8U", 2)
+        assert err.value.code == L.IED_ERROR_ACCESS_DENIED
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("client", ["pyiec", "rust"])
+def test_lcb_attributes(peer_server: Any, client: str) -> None:
+    c = service_client(client, peer_server)
+    try:
+        lcb = c.read_lcb(LCB)
+    finally:
+        c.close()
+    assert lcb["log_ena"] is True
+    assert lcb["trg_ops"] == 1 | 2  # dchg, qchg
+    assert lcb["intg_pd"] == 0
+    assert lcb["log_ref"] == peer_server.journal_ref(LCB)
+    if peer_server.name == "libiec":
+        assert lcb["log_ref"] == "TESTGenericIO/LLN0$EventLog"
+        assert lcb["dataset"] == "TESTGenericIO/LLN0$Events"
+        # an empty log: entry ids 0, times at the BINARY_TIME epoch 1984-01-01
+        assert (lcb["old_entry"], lcb["new_entry"]) == ("00" * 8, "00" * 8)
+        assert lcb["old_entry_time_ms"] == lcb["new_entry_time_ms"] == 441763200000
+    else:  # the Rust LCB has LogEna, LogRef, DatSet, TrgOps, IntgPd only
+        assert lcb["log_ref"] == "TESTGenericIO/LLN0$LG$EventLog"
+        assert lcb["dataset"] == "LLN0$Events"
+        assert [k for k, v in lcb.items() if v is None] == ["old_entry_time_ms", "new_entry_time_ms", "old_entry",
+                                                            "new_entry"]
+
+
+@pytest.mark.parametrize("client", ["pyiec", "rust"])
+@pytest.mark.parametrize("kind", ["libiec", "rust"])
+def test_lcb_writes(start_peer_server: Any, kind: str, client: str) -> None:
+    from peers.clients import PeerServiceError
+
+    peer = start_peer_server(kind)
+    c = service_client(client, peer)
+    try:
+        if kind == "libiec":
+            c.set_lcb(LCB, log_ena=False)
+            c.set_lcb(LCB, intg_pd=5000)
+            lcb = c.read_lcb(LCB)
+            assert (lcb["log_ena"], lcb["intg_pd"]) == (False, 5000)
+        else:  # every LCB write: object-access-unsupported
+            with pytest.raises(PeerServiceError) as err:
+                c.set_lcb(LCB, log_ena=False)
+            assert err.value.code == L.IED_ERROR_OBJECT_ACCESS_UNSUPPORTED
+            assert c.read_lcb(LCB)["log_ena"] is True
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("client", ["pyiec", "rust"])
+def test_logs_on_the_rust_server(start_peer_server: Any, client: str) -> None:
+    from peers.clients import PeerServiceError
+
+    peer = start_peer_server("rust")
+    t0 = 1_700_000_000_000
+    ids = []
+    ids.append(peer.log_value(LCB, "TESTGenericIO/GGIO1.Ind1.stVal", "ST", True, time_ms=t0)[0])
+    ids.append(peer.log_value(LCB, "TESTGenericIO/GGIO1.Ind2.stVal", "ST", False, reason=2, time_ms=t0 + 1000)[0])
+    eid, data_ref = peer.log_value(LCB, "TESTGenericIO/GGIO1.AnIn1.mag.f", "MX", 2.5, reason=1 | 16, time_ms=t0 + 2000)
+    ids.append(eid)
+    assert data_ref == "TESTGenericIO/GGIO1$MX$AnIn1$mag$f"
+    assert ids == [i.to_bytes(8, "big") for i in (1, 2, 3)]
+    journal = peer.journal_ref(LCB)
+    c = service_client(client, peer)
+    try:
+        entries, more = c.query_log_by_time(journal, t0, t0 + 10_000)
+        assert more is False
+        assert [(e["entry_id"], e["time_ms"]) for e in entries] == [(i.hex(), t0 + 1000 * n) for n, i in enumerate(ids)]
+        assert [e["variables"] for e in entries] == [
+            [{"ref": "TESTGenericIO/GGIO1$ST$Ind1$stVal", "value": True, "reason": 1}],
+            [{"ref": "TESTGenericIO/GGIO1$ST$Ind2$stVal", "value": False, "reason": 2}],
+            [{"ref": "TESTGenericIO/GGIO1$MX$AnIn1$mag$f", "value": 2.5, "reason": 1 | 16}],
+        ]
+        # the time range is inclusive at both ends
+        assert [e["time_ms"] for e in c.query_log_by_time(journal, t0 + 1000, t0 + 2000)[0]] == [t0 + 1000, t0 + 2000]
+        assert c.query_log_by_time(journal, t0 + 3000, t0 + 9000) == ([], False)
+        after, more = c.query_log_after(journal, ids[0], t0)
+        assert [e["entry_id"] for e in after] == [ids[1].hex(), ids[2].hex()] and more is False
+        # LogEna FALSE: nothing is logged
+        peer.log_enable(LCB, False)
+        assert peer.log_value(LCB, "TESTGenericIO/GGIO1.Ind1.stVal", "ST", False) == (None, "")
+        assert len(c.query_log_by_time(journal, 0, 2**41)[0]) == 3
+        with pytest.raises(PeerServiceError) as err:  # the SCL log name is not the Rust journal
+            c.query_log_by_time("TESTGenericIO/LLN0$EventLog", 0, 2**41)
+        assert err.value.code == L.IED_ERROR_OBJECT_DOES_NOT_EXIST
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("client", ["pyiec", "rust"])
+def test_libiec_log_has_no_entries(libiec_server: Any, client: str) -> None:
+    from peers.clients import PeerServiceError
+
+    c = service_client(client, libiec_server)
+    try:
+        # the wheel has no log storage: the journal exists and is always empty
+        assert c.query_log_by_time("TESTGenericIO/LLN0$EventLog", 0, 2**41) == ([], False)
+        with pytest.raises(PeerServiceError) as err:
+            c.query_log_by_time("TESTGenericIO/LLN0$NoSuchLog", 0, 2**41)
+        assert err.value.code == L.IED_ERROR_OBJECT_DOES_NOT_EXIST
+    finally:
+        c.close()
+
+
+def test_gocb_and_svcb_on_libiec(start_peer_server: Any) -> None:
+    from peers.clients import PeerServiceError
+
+    peer = start_peer_server("libiec")
+    (_, gc), = peer.model.gse_controls(GENERIC)
+    c = service_client("pyiec", peer)
+    try:
+        gocb = c.read_gocb(GOCB)
+        assert gocb == {
+            "go_ena": False, "go_id": gc.app_id, "dataset": "TESTGenericIO/LLN0$Events", "conf_rev": 1,
+            "nds_com": False, "min_time": 4, "max_time": 1000, "fixed_offs": False,
+            "dst_address": {"mac": "01-0C-CD-01-00-01", "appid": 0x1001, "vlan_id": 5, "vlan_priority": 4},
+        }
+        c.set_gocb(GOCB, go_ena=True)
+        assert c.read_gocb(GOCB)["go_ena"] is True
+        c.set_gocb(GOCB, go_ena=False)
+        with pytest.raises(PeerServiceError) as err:  # libiec61850 takes GoEna writes only
+            c.set_gocb(GOCB, go_id="other")
+        assert err.value.code == L.IED_ERROR_ACCESS_DENIED
+        assert c.read_gocb(GOCB) == gocb
+        svcb = c.read_svcb(MSVCB)
+        assert svcb == {
+            "multicast": True, "sv_ena": False, "resv": None, "sv_id": "TESTMeas",
+            "dataset": "TESTGenericIO/LLN0$Measurements", "conf_rev": 1, "smp_rate": 80, "opt_flds": 0b110,
+            "smp_mod": 0, "no_asdu": 1,
+            "dst_address": {"mac": "01-0C-CD-04-00-01", "appid": 0x4001, "vlan_id": 0, "vlan_priority": 4},
+        }
+        c.set_svcb(MSVCB, sv_ena=True)
+        assert c.read_svcb(MSVCB)["sv_ena"] is True
+    finally:
+        c.close()
+
+
+def test_rust_server_has_no_gocb(rust_server: Any) -> None:
+    from peers.clients import PeerServiceError
+
+    c = service_client("pyiec", rust_server)
+    try:
+        with pytest.raises(PeerServiceError):
+            c.read_gocb(GOCB)
+        with pytest.raises(PeerServiceError):
+            c.read_svcb(MSVCB)
+    finally:
+        c.close()

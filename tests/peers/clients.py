@@ -96,6 +96,7 @@ masks both peers use (and py61850: IEC bit n -> ``1 << (n - 1)``).
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import json
 import logging
@@ -523,6 +524,531 @@ _PYIEC_SETTER = {
 PYIEC_CHILD_REQUEST_TIMEOUT_MS = 2000
 
 
+# ------------------------------------------------------------------------- pyiec61850-ng: ctypes
+# Where SWIG cannot pass an argument (the bool* moreFollows of the log queries, the uint8_t[6]
+# of PhyComAddress_create, the setting group handler function pointers), the functions are
+# called with ctypes on the libiec61850 shared library the extension itself loaded.
+
+_C_LIB: Optional[ctypes.CDLL] = None
+_VP = ctypes.c_void_p
+
+
+def pyiec_clib() -> ctypes.CDLL:
+    """The wheel's libiec61850 shared library (the same handle the SWIG extension uses),
+    with the prototypes used here declared."""
+    global _C_LIB
+    if _C_LIB is not None:
+        return _C_LIB
+    import glob
+
+    L = _pyiec()
+    libs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(L.__file__))), "pyiec61850_ng.libs")
+    found = sorted(glob.glob(os.path.join(libs, "libiec61850*.so*")))
+    if not found:
+        raise RuntimeError(f"no libiec61850 shared library in {libs}")
+    lib = ctypes.CDLL(found[0])
+    protos: dict[str, tuple[Any, list[Any]]] = {
+        "IedConnection_queryLogByTime": (_VP, [_VP, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, ctypes.c_uint64,
+                                               ctypes.c_uint64, ctypes.POINTER(ctypes.c_bool)]),
+        "IedConnection_queryLogAfter": (_VP, [_VP, ctypes.POINTER(ctypes.c_int), ctypes.c_char_p, _VP, ctypes.c_uint64,
+                                              ctypes.POINTER(ctypes.c_bool)]),
+        "LinkedList_getNext": (_VP, [_VP]),
+        "LinkedList_getData": (_VP, [_VP]),
+        "LinkedList_destroyDeep": (None, [_VP, _VP]),
+        "MmsJournalEntry_getEntryID": (_VP, [_VP]),
+        "MmsJournalEntry_getOccurenceTime": (_VP, [_VP]),
+        "MmsJournalEntry_getJournalVariables": (_VP, [_VP]),
+        "MmsJournalVariable_getTag": (ctypes.c_char_p, [_VP]),
+        "MmsJournalVariable_getValue": (_VP, [_VP]),
+        "MmsValue_getType": (ctypes.c_int, [_VP]),
+        "MmsValue_getBoolean": (ctypes.c_bool, [_VP]),
+        "MmsValue_toInt64": (ctypes.c_int64, [_VP]),
+        "MmsValue_toUint32": (ctypes.c_uint32, [_VP]),
+        "MmsValue_toDouble": (ctypes.c_double, [_VP]),
+        "MmsValue_toString": (ctypes.c_char_p, [_VP]),
+        "MmsValue_getBitStringSize": (ctypes.c_int, [_VP]),
+        "MmsValue_getBitStringBit": (ctypes.c_bool, [_VP, ctypes.c_int]),
+        "MmsValue_getOctetStringSize": (ctypes.c_uint16, [_VP]),
+        "MmsValue_getOctetStringBuffer": (ctypes.POINTER(ctypes.c_uint8), [_VP]),
+        "MmsValue_getUtcTimeInMs": (ctypes.c_uint64, [_VP]),
+        "MmsValue_getBinaryTimeAsUtcMs": (ctypes.c_uint64, [_VP]),
+        "MmsValue_getArraySize": (ctypes.c_uint32, [_VP]),
+        "MmsValue_getElement": (_VP, [_VP, ctypes.c_int]),
+        "MmsValue_newOctetString": (_VP, [ctypes.c_int, ctypes.c_int]),
+        "MmsValue_setOctetString": (None, [_VP, ctypes.POINTER(ctypes.c_uint8), ctypes.c_int]),
+        "MmsValue_delete": (None, [_VP]),
+    }
+    for name, (restype, argtypes) in protos.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    _C_LIB = lib
+    return lib
+
+
+def pyiec_ptr(swig_obj: Any) -> int:
+    """The C pointer behind a SWIG object (a proxy class or a bare ``SwigPyObject``)."""
+    return int(getattr(swig_obj, "this", swig_obj))
+
+
+def _c_bits(lib: ctypes.CDLL, mv: int) -> list[bool]:
+    return [bool(lib.MmsValue_getBitStringBit(mv, i)) for i in range(lib.MmsValue_getBitStringSize(mv))]
+
+
+def _c_json_value(lib: ctypes.CDLL, mv: Optional[int]) -> Any:
+    """An ``MmsValue*`` (ctypes) as JSON, in the form of :func:`pyiec_json_value`."""
+    if not mv:
+        return None
+    L = _pyiec()
+    t = lib.MmsValue_getType(mv)
+    if t in (L.MMS_STRUCTURE, L.MMS_ARRAY):
+        return [_c_json_value(lib, lib.MmsValue_getElement(mv, i)) for i in range(lib.MmsValue_getArraySize(mv))]
+    if t == L.MMS_BOOLEAN:
+        return bool(lib.MmsValue_getBoolean(mv))
+    if t == L.MMS_INTEGER:
+        return int(lib.MmsValue_toInt64(mv))
+    if t == L.MMS_UNSIGNED:
+        return int(lib.MmsValue_toUint32(mv))
+    if t == L.MMS_FLOAT:
+        return float(lib.MmsValue_toDouble(mv))
+    if t in (L.MMS_VISIBLE_STRING, L.MMS_STRING):
+        raw = lib.MmsValue_toString(mv)
+        return raw.decode("utf-8", "replace") if raw is not None else ""
+    if t == L.MMS_BIT_STRING:
+        return sum(1 << (len(bits) - 1 - i) for bits in [_c_bits(lib, mv)] for i, b in enumerate(bits) if b)
+    if t == L.MMS_OCTET_STRING:
+        n = lib.MmsValue_getOctetStringSize(mv)
+        buf = lib.MmsValue_getOctetStringBuffer(mv)
+        return bytes(buf[i] for i in range(n)).hex()
+    if t == L.MMS_UTC_TIME:
+        return int(lib.MmsValue_getUtcTimeInMs(mv))
+    if t == L.MMS_BINARY_TIME:
+        return int(lib.MmsValue_getBinaryTimeAsUtcMs(mv))
+    return f"<MMS type {t}>"
+
+
+def reason_bits_to_mask(bits: list[bool]) -> int:
+    """A ReasonCode BIT STRING (bit 0 reserved, bit 1 data-change ... bit 6 application
+    trigger) as the mask py61850 and libiec61850 use: IEC bit n -> ``1 << (n - 1)``."""
+    return sum(1 << (i - 1) for i, b in enumerate(bits) if b and i >= 1)
+
+
+class PeerServiceError(IOError):
+    """A peer client's request failed.
+
+    :ivar code: libiec61850's ``IedClientError`` value (from the Rust client: mapped by
+        :func:`rust_error_code`)
+    """
+
+    def __init__(self, op: str, code: int, detail: str = "") -> None:
+        super().__init__(f"{op}: IedClientError {code}{' (' + detail + ')' if detail else ''}")
+        self.code = int(code)
+
+
+def _pyiec_journal(lib: ctypes.CDLL, lst: int) -> list[dict[str, Any]]:
+    """A libiec61850 LinkedList of MmsJournalEntry as normalised entries (and frees it)."""
+    L = _pyiec()
+    out: list[dict[str, Any]] = []
+    el = lib.LinkedList_getNext(lst)
+    while el:
+        entry = lib.LinkedList_getData(el)
+        variables: list[dict[str, Any]] = []
+        vel = lib.LinkedList_getNext(lib.MmsJournalEntry_getJournalVariables(entry))
+        while vel:
+            var = lib.LinkedList_getData(vel)
+            tag_raw = lib.MmsJournalVariable_getTag(var)
+            tag = tag_raw.decode("utf-8", "replace") if tag_raw is not None else ""
+            mv = lib.MmsJournalVariable_getValue(var)
+            if tag == "ReasonCode" and variables and mv and lib.MmsValue_getType(mv) == L.MMS_BIT_STRING:
+                variables[-1]["reason"] = reason_bits_to_mask(_c_bits(lib, mv))
+            else:
+                variables.append({"ref": tag, "value": _c_json_value(lib, mv), "reason": None})
+            vel = lib.LinkedList_getNext(vel)
+        eid = lib.MmsJournalEntry_getEntryID(entry)
+        occ = lib.MmsJournalEntry_getOccurenceTime(entry)
+        out.append({
+            "entry_id": _c_json_value(lib, eid) if eid else None,
+            "time_ms": _c_json_value(lib, occ) if occ else None,
+            "variables": variables,
+        })
+        el = lib.LinkedList_getNext(el)
+    lib.LinkedList_destroyDeep(lst, ctypes.cast(lib.MmsJournalEntry_destroy, _VP))
+    return out
+
+
+def pyiec_query_log_by_time(con: Any, log_ref: str, start_ms: int, end_ms: int) -> tuple[list[dict[str, Any]], bool]:
+    """QueryLogByTime (``IedConnection_queryLogByTime``): ``(entries, more_follows)``.
+
+    Entries: ``{"entry_id": hex, "time_ms": int, "variables": [{"ref", "value", "reason"}]}``
+    (values as :func:`pyiec_json_value`; ``reason``: the ReasonCode variable that follows the
+    value, as a mask IEC bit n -> ``1 << (n - 1)``, or None).
+
+    :raises PeerServiceError: with the IedClientError
+    """
+    lib = pyiec_clib()
+    err = ctypes.c_int(0)
+    more = ctypes.c_bool(False)
+    lst = lib.IedConnection_queryLogByTime(pyiec_ptr(con), ctypes.byref(err), log_ref.encode(), int(start_ms),
+                                           int(end_ms), ctypes.byref(more))
+    if err.value != 0 or not lst:
+        if lst:
+            lib.LinkedList_destroyDeep(lst, ctypes.cast(lib.MmsJournalEntry_destroy, _VP))
+        raise PeerServiceError(f"queryLogByTime({log_ref})", err.value or _pyiec().IED_ERROR_UNKNOWN)
+    return _pyiec_journal(lib, lst), bool(more.value)
+
+
+def pyiec_query_log_after(con: Any, log_ref: str, entry_id: bytes | str,
+                          time_ms: int) -> tuple[list[dict[str, Any]], bool]:
+    """QueryLogAfter (``IedConnection_queryLogAfter``): the entries after ``entry_id`` (with
+    its time ``time_ms``), as :func:`pyiec_query_log_by_time`."""
+    lib = pyiec_clib()
+    raw = bytes.fromhex(entry_id) if isinstance(entry_id, str) else bytes(entry_id)
+    mv = lib.MmsValue_newOctetString(len(raw), len(raw))
+    lib.MmsValue_setOctetString(mv, (ctypes.c_uint8 * max(1, len(raw)))(*raw), len(raw))
+    err = ctypes.c_int(0)
+    more = ctypes.c_bool(False)
+    try:
+        lst = lib.IedConnection_queryLogAfter(pyiec_ptr(con), ctypes.byref(err), log_ref.encode(), mv, int(time_ms),
+                                              ctypes.byref(more))
+    finally:
+        lib.MmsValue_delete(mv)
+    if err.value != 0 or not lst:
+        if lst:
+            lib.LinkedList_destroyDeep(lst, ctypes.cast(lib.MmsJournalEntry_destroy, _VP))
+        raise PeerServiceError(f"queryLogAfter({log_ref})", err.value or _pyiec().IED_ERROR_UNKNOWN)
+    return _pyiec_journal(lib, lst), bool(more.value)
+
+
+
+# ------------------------------------------------------------------------- LCB, SGCB, GoCB, SVCB: pyiec61850-ng
+# In-process functions on a connection of pyiec_connect (they raise PeerServiceError with the
+# IedClientError); PyiecServiceClient runs the same in the child process.
+
+#: Keys of a normalised LCB dict; a key is None when the server has no such attribute.
+LCB_KEYS = ("log_ena", "log_ref", "dataset", "old_entry_time_ms", "new_entry_time_ms", "old_entry", "new_entry",
+            "trg_ops", "intg_pd")
+#: LCB attribute names per key; libiec61850 1.6 names OldEnt/NewEnt "OldEntr"/"NewEntr".
+_LCB_ATTRS = {"log_ena": ("LogEna",), "log_ref": ("LogRef",), "dataset": ("DatSet",),
+              "old_entry_time_ms": ("OldEntrTm",), "new_entry_time_ms": ("NewEntrTm",),
+              "old_entry": ("OldEnt", "OldEntr"), "new_entry": ("NewEnt", "NewEntr"), "trg_ops": ("TrgOps",),
+              "intg_pd": ("IntgPd",)}
+#: Keys of a normalised SGCB dict (``lact_tm_ms``: ms since 1970; ``resv_tms``: None if absent).
+SGCB_KEYS = ("num_of_sg", "act_sg", "edit_sg", "cnf_edit", "lact_tm_ms", "resv_tms")
+_SGCB_ATTRS = {"num_of_sg": "NumOfSG", "act_sg": "ActSG", "edit_sg": "EditSG", "cnf_edit": "CnfEdit",
+               "lact_tm_ms": "LActTm", "resv_tms": "ResvTms"}
+#: Keys of a normalised GoCB dict; ``dst_address`` is {"mac": "01-0C-CD-01-00-01", "appid",
+#: "vlan_id", "vlan_priority"}.
+GOCB_KEYS = ("go_ena", "go_id", "dataset", "conf_rev", "nds_com", "dst_address", "min_time", "max_time", "fixed_offs")
+#: Keys of a normalised SVCB dict (``resv`` None for an MSVCB; ``opt_flds``: bit i = 1 << i,
+#: 0 refresh-time, 1 sample-synchronized, 2 sample-rate, 3 data-set, 4 security).
+SVCB_KEYS = ("multicast", "sv_ena", "resv", "sv_id", "dataset", "conf_rev", "smp_rate", "opt_flds", "smp_mod",
+             "dst_address", "no_asdu")
+
+
+def sgcb_ref(ld: str) -> str:
+    """``"TESTLD0"`` or ``"TESTLD0/LLN0"`` -> ``"TESTLD0/LLN0.SGCB"``."""
+    ld = ld.strip()
+    if ld.endswith("/LLN0"):
+        ld = ld[: -len("/LLN0")]
+    return f"{ld}/LLN0.SGCB"
+
+
+def mask_to_bits(mask: int, nbits: int) -> list[bool]:
+    """The inverse of :func:`reason_bits_to_mask` for TrgOps/ReasonCode: mask bit k -> IEC bit k + 1."""
+    return [i >= 1 and bool(mask & (1 << (i - 1))) for i in range(nbits)]
+
+
+def mac_text(raw: bytes) -> str:
+    return "-".join(f"{b:02X}" for b in raw)
+
+
+def mac_bytes(text: str) -> bytes:
+    raw = bytes(int(x, 16) for x in text.replace(":", "-").split("-"))
+    if len(raw) != 6:
+        raise ValueError(f"not a MAC address: {text!r}")
+    return raw
+
+
+def pyiec_bits(mv: Any) -> list[bool]:
+    L = _pyiec()
+    return [bool(L.MmsValue_getBitStringBit(mv, i)) for i in range(L.MmsValue_getBitStringSize(mv))]
+
+
+def _pyiec_read_raw(con: Any, ref: str, fc: str) -> tuple[Any, int]:
+    """readObject: ``(MmsValue or None, IedClientError)``; a DataAccessError value counts as
+    an error (IED_ERROR_OBJECT_DOES_NOT_EXIST when libiec61850 gives no better code)."""
+    L = _pyiec()
+    mv, err = L.IedConnection_readObject(con, ref, pyiec_fc(fc))
+    if err == L.IED_ERROR_OK and mv is not None and L.MmsValue_getType(mv) == L.MMS_DATA_ACCESS_ERROR:
+        L.MmsValue_delete(mv)
+        return None, int(L.IED_ERROR_OBJECT_DOES_NOT_EXIST)
+    if err != L.IED_ERROR_OK and mv is not None:
+        L.MmsValue_delete(mv)
+        mv = None
+    return mv, int(err)
+
+
+def pyiec_read_value(con: Any, ref: str, fc: str) -> Any:
+    """Read ``ref`` [``fc``] as JSON (:func:`pyiec_json_value`). :raises PeerServiceError:"""
+    mv, err = _pyiec_read_raw(con, ref, fc)
+    if mv is None:
+        raise PeerServiceError(f"readObject({ref} [{fc}])", err or _pyiec().IED_ERROR_UNKNOWN)
+    try:
+        return pyiec_json_value(mv)
+    finally:
+        _pyiec().MmsValue_delete(mv)
+
+
+def pyiec_write_value(con: Any, ref: str, fc: str, btype: str, value: Any) -> None:
+    """Write ``value`` of SCL basic type ``btype`` to ``ref`` [``fc``] (an SE setting, a setpoint).
+    :raises PeerServiceError:"""
+    err = pyiec_write(con, Leaf(ref, fc, btype, None), value)
+    if err != 0:
+        raise PeerServiceError(f"writeObject({ref} [{fc}])", err)
+
+
+def _pyiec_write_mv(con: Any, ref: str, fc: str, mv: Any) -> None:
+    L = _pyiec()
+    try:
+        _, err = L.IedConnection_writeObject(con, ref, pyiec_fc(fc), mv)
+    finally:
+        L.MmsValue_delete(mv)
+    if err != L.IED_ERROR_OK:
+        raise PeerServiceError(f"writeObject({ref} [{fc}])", int(err))
+
+
+def pyiec_read_lcb(con: Any, ref: str) -> dict[str, Any]:
+    """Read an LCB (``LD/LN.name``) attribute by attribute (plain reads with FC LG): a dict with
+    :data:`LCB_KEYS` (None where the server has no such attribute); ``trg_ops`` as the mask
+    dchg 1, qchg 2, dupd 4, integrity 8, gi 16; entries as hex; times as ms.
+
+    :raises PeerServiceError: not even LogEna could be read
+    """
+    L = _pyiec()
+    out: dict[str, Any] = {}
+    first_err = 0
+    for key, names in _LCB_ATTRS.items():
+        out[key] = None
+        for name in names:
+            mv, err = _pyiec_read_raw(con, f"{ref}.{name}", "LG")
+            if mv is None:
+                first_err = first_err or err
+                continue
+            try:
+                out[key] = (reason_bits_to_mask(pyiec_bits(mv)) if key == "trg_ops"
+                            else pyiec_json_value(mv))
+            finally:
+                L.MmsValue_delete(mv)
+            break
+    if out["log_ena"] is None:
+        raise PeerServiceError(f"read LCB {ref}", first_err or L.IED_ERROR_UNKNOWN)
+    return out
+
+
+def pyiec_set_lcb(con: Any, ref: str, **values: Any) -> None:
+    """Write LCB attributes one by one (``log_ena`` bool, ``log_ref``/``dataset`` str,
+    ``trg_ops`` mask as :func:`pyiec_read_lcb`, ``intg_pd`` ms). :raises PeerServiceError:
+    on the first refusal"""
+    L = _pyiec()
+    for key, v in values.items():
+        if key == "log_ena":
+            mv = L.MmsValue_newBoolean(bool(v))
+        elif key in ("log_ref", "dataset"):
+            mv = L.MmsValue_newVisibleString(str(v))
+        elif key == "trg_ops":
+            bits = mask_to_bits(int(v), 6)
+            mv = L.MmsValue_newBitString(len(bits))
+            for i, b in enumerate(bits):
+                L.MmsValue_setBitStringBit(mv, i, b)
+        elif key == "intg_pd":
+            mv = L.MmsValue_newUnsignedFromUint32(int(v))
+        else:
+            raise ValueError(f"not a settable LCB attribute: {key}")
+        _pyiec_write_mv(con, f"{ref}.{_LCB_ATTRS[key][0]}", "LG", mv)
+
+
+def pyiec_read_sgcb(con: Any, ld: str) -> dict[str, Any]:
+    """Read the SGCB of ``ld`` attribute by attribute (FC SP): :data:`SGCB_KEYS` (None where
+    the server has no such attribute). :raises PeerServiceError: NumOfSG not readable"""
+    L = _pyiec()
+    ref = sgcb_ref(ld)
+    out: dict[str, Any] = {}
+    for key, name in _SGCB_ATTRS.items():
+        mv, err = _pyiec_read_raw(con, f"{ref}.{name}", "SP")
+        if mv is None:
+            if key == "num_of_sg":
+                raise PeerServiceError(f"read SGCB {ref}", err or L.IED_ERROR_UNKNOWN)
+            out[key] = None
+            continue
+        try:
+            out[key] = pyiec_json_value(mv)
+        finally:
+            L.MmsValue_delete(mv)
+    return out
+
+
+def _pyiec_u8(n: int) -> Any:
+    L = _pyiec()
+    mv = L.MmsValue_newUnsigned(8)
+    L.MmsValue_setUint8(mv, int(n))
+    return mv
+
+
+def pyiec_select_active_sg(con: Any, ld: str, sg: int) -> None:
+    """SelectActiveSG: write ActSG (INT8U). :raises PeerServiceError:"""
+    _pyiec_write_mv(con, f"{sgcb_ref(ld)}.ActSG", "SP", _pyiec_u8(sg))
+
+
+def pyiec_select_edit_sg(con: Any, ld: str, sg: int) -> None:
+    """SelectEditSG: write EditSG (INT8U; 0 releases). :raises PeerServiceError:"""
+    _pyiec_write_mv(con, f"{sgcb_ref(ld)}.EditSG", "SP", _pyiec_u8(sg))
+
+
+def pyiec_confirm_edit_sg(con: Any, ld: str) -> None:
+    """ConfirmEditSGValues: write CnfEdit TRUE. :raises PeerServiceError:"""
+    _pyiec_write_mv(con, f"{sgcb_ref(ld)}.CnfEdit", "SP", _pyiec().MmsValue_newBoolean(True))
+
+
+def _pyiec_phy_address(addr: Any) -> dict[str, Any]:
+    """A SWIG ``PhyComAddress`` (its dstAddress is an ``unsigned char *`` into the struct)."""
+    mac = bytes((ctypes.c_uint8 * 6).from_address(pyiec_ptr(addr.dstAddress)))
+    return {"mac": mac_text(mac), "appid": int(addr.appId), "vlan_id": int(addr.vlanId),
+            "vlan_priority": int(addr.vlanPriority)}
+
+
+def pyiec_read_gocb(con: Any, ref: str) -> dict[str, Any]:
+    """GetGoCBValues (``IedConnection_getGoCBValues`` + ``ClientGooseControlBlock``):
+    :data:`GOCB_KEYS`. :raises PeerServiceError:"""
+    L = _pyiec()
+    gocb = L.ClientGooseControlBlock_create(ref)
+    try:
+        out, err = L.IedConnection_getGoCBValues(con, ref, gocb)
+        if err != L.IED_ERROR_OK:
+            raise PeerServiceError(f"getGoCBValues({ref})", int(err))
+        addr = L.ClientGooseControlBlock_getDstAddress_addr(gocb)
+        return {
+            "go_ena": bool(L.ClientGooseControlBlock_getGoEna(gocb)),
+            "go_id": L.ClientGooseControlBlock_getGoID(gocb),
+            "dataset": L.ClientGooseControlBlock_getDatSet(gocb),
+            "conf_rev": int(L.ClientGooseControlBlock_getConfRev(gocb)),
+            "nds_com": bool(L.ClientGooseControlBlock_getNdsComm(gocb)),
+            "dst_address": {
+                "mac": mac_text(bytes.fromhex(pyiec_json_value(addr))) if addr is not None else None,
+                "appid": int(L.ClientGooseControlBlock_getDstAddress_appid(gocb)),
+                "vlan_id": int(L.ClientGooseControlBlock_getDstAddress_vid(gocb)),
+                "vlan_priority": int(L.ClientGooseControlBlock_getDstAddress_priority(gocb)),
+            },
+            "min_time": int(L.ClientGooseControlBlock_getMinTime(gocb)),
+            "max_time": int(L.ClientGooseControlBlock_getMaxTime(gocb)),
+            "fixed_offs": bool(L.ClientGooseControlBlock_getFixedOffs(gocb)),
+        }
+    finally:
+        L.ClientGooseControlBlock_destroy(gocb)
+
+
+def pyiec_set_gocb(con: Any, ref: str, single: bool = True, **values: Any) -> None:
+    """SetGoCBValues of ``go_ena``, ``go_id``, ``dataset``, ``dst_address`` (dict as read)
+    through ``IedConnection_setGoCBValues`` with the matching GOCB_ELEMENT_* mask.
+    :raises PeerServiceError:"""
+    L = _pyiec()
+    gocb = L.ClientGooseControlBlock_create(ref)
+    keep: list[Any] = []
+    try:
+        mask = 0
+        for key, v in values.items():
+            if key == "go_ena":
+                L.ClientGooseControlBlock_setGoEna(gocb, bool(v))
+                mask |= L.GOCB_ELEMENT_GO_ENA
+            elif key == "go_id":
+                L.ClientGooseControlBlock_setGoID(gocb, str(v))
+                mask |= L.GOCB_ELEMENT_GO_ID
+            elif key == "dataset":
+                L.ClientGooseControlBlock_setDatSet(gocb, str(v))
+                mask |= L.GOCB_ELEMENT_DATSET
+            elif key == "dst_address":
+                mac = _pyiec_octets(mac_bytes(v["mac"]))
+                keep.append(mac)
+                L.ClientGooseControlBlock_setDstAddress_addr(gocb, mac)
+                L.ClientGooseControlBlock_setDstAddress_appid(gocb, int(v["appid"]))
+                L.ClientGooseControlBlock_setDstAddress_vid(gocb, int(v["vlan_id"]))
+                L.ClientGooseControlBlock_setDstAddress_priority(gocb, int(v["vlan_priority"]))
+                mask |= L.GOCB_ELEMENT_DST_ADDRESS
+            else:
+                raise ValueError(f"not a settable GoCB attribute: {key}")
+        out = L.IedConnection_setGoCBValues(con, gocb, mask, bool(single))
+        err = out[1] if isinstance(out, (tuple, list)) else out
+        if err != L.IED_ERROR_OK:
+            raise PeerServiceError(f"setGoCBValues({ref})", int(err))
+    finally:
+        L.ClientGooseControlBlock_destroy(gocb)
+        for mv in keep:
+            L.MmsValue_delete(mv)
+
+
+def pyiec_read_svcb(con: Any, ref: str) -> dict[str, Any]:
+    """An SVCB through ``ClientSVControlBlock`` (one read per attribute): :data:`SVCB_KEYS`.
+    :raises PeerServiceError: ClientSVControlBlock_create failed (no such SVCB)"""
+    L = _pyiec()
+    sv = L.ClientSVControlBlock_create(con, ref)
+    if sv is None:
+        raise PeerServiceError(f"ClientSVControlBlock_create({ref})", L.IED_ERROR_OBJECT_DOES_NOT_EXIST)
+    try:
+        multicast = bool(L.ClientSVControlBlock_isMulticast(sv))
+        out: dict[str, Any] = {"multicast": multicast}
+        getters = {"sv_ena": ("SvEna", bool), "resv": ("Resv", bool), "sv_id": ("MsvID", str),
+                   "dataset": ("DatSet", str), "conf_rev": ("ConfRev", int), "smp_rate": ("SmpRate", int),
+                   "opt_flds": ("OptFlds", int), "smp_mod": ("SmpMod", int), "no_asdu": ("NoASDU", int)}
+        for key, (name, conv) in getters.items():
+            if key == "resv" and multicast:
+                out[key] = None
+                continue
+            v = getattr(L, f"ClientSVControlBlock_get{name}")(sv)
+            err = int(L.ClientSVControlBlock_getLastComError(sv))
+            out[key] = conv(v) if err == 0 and v is not None else None
+        addr = L.ClientSVControlBlock_getDstAddress(sv)
+        out["dst_address"] = (_pyiec_phy_address(addr)
+                              if int(L.ClientSVControlBlock_getLastComError(sv)) == 0 else None)
+        if all(out[k] is None for k in ("sv_ena", "sv_id", "dataset")):
+            raise PeerServiceError(f"read SVCB {ref}", int(L.ClientSVControlBlock_getLastComError(sv)) or 1)
+        return out
+    finally:
+        L.ClientSVControlBlock_destroy(sv)
+
+
+def pyiec_set_svcb(con: Any, ref: str, **values: Any) -> None:
+    """``sv_ena`` / ``resv`` (USVCB) through ``ClientSVControlBlock_setSvEna``/``setResv``
+    (libiec61850's client has no other SVCB writes). :raises PeerServiceError:"""
+    L = _pyiec()
+    sv = L.ClientSVControlBlock_create(con, ref)
+    if sv is None:
+        raise PeerServiceError(f"ClientSVControlBlock_create({ref})", L.IED_ERROR_OBJECT_DOES_NOT_EXIST)
+    try:
+        for key, v in values.items():
+            if key == "sv_ena":
+                ok = L.ClientSVControlBlock_setSvEna(sv, bool(v))
+            elif key == "resv":
+                ok = L.ClientSVControlBlock_setResv(sv, bool(v))
+            else:
+                raise ValueError(f"not a settable SVCB attribute: {key}")
+            if not ok:
+                raise PeerServiceError(f"set SVCB {ref} {key}", int(L.ClientSVControlBlock_getLastComError(sv)) or 1)
+    finally:
+        L.ClientSVControlBlock_destroy(sv)
+
+
+#: The in-process functions :class:`PyiecServiceClient` calls in the child (name -> function).
+_PYIEC_SERVICES = {
+    "read_value": pyiec_read_value, "write_value": pyiec_write_value,
+    "read_lcb": pyiec_read_lcb, "set_lcb": pyiec_set_lcb,
+    "query_log_by_time": pyiec_query_log_by_time, "query_log_after": pyiec_query_log_after,
+    "read_sgcb": pyiec_read_sgcb, "select_active_sg": pyiec_select_active_sg,
+    "select_edit_sg": pyiec_select_edit_sg, "confirm_edit_sg": pyiec_confirm_edit_sg,
+    "read_gocb": pyiec_read_gocb, "set_gocb": pyiec_set_gocb,
+    "read_svcb": pyiec_read_svcb, "set_svcb": pyiec_set_svcb,
+}
+
+
+
 class _PyiecChild:
     """The command loop of ``python -m peers.clients pyiec-report-child HOST PORT``."""
 
@@ -789,6 +1315,15 @@ class _PyiecChild:
 
     def cmd_file_close(self, frsm: int) -> dict[str, Any]:
         return self._file(pyiec_file_close, frsm)
+
+    # ---- LCB, logs, SGCB, GoCB, SVCB (see PyiecServiceClient)
+
+    def cmd_svc(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = _PYIEC_SERVICES[name](self.con, **args)
+        except PeerServiceError as exc:
+            return {"err": 0, "fail": [exc.code, str(exc)]}
+        return {"err": 0, "result": result}
 
     def cmd_close(self) -> dict[str, Any]:
         for ref in list(self.subscribers):
@@ -1188,6 +1723,239 @@ class PyiecFileClient(PyiecReportClient):
         self._file("file_close", frsm=frsm)
 
 
+class PyiecServiceClient(PyiecReportClient):
+    """The pyiec61850-ng functions for LCBs, logs, setting groups, GoCBs and SVCBs
+    (``pyiec_read_lcb`` ...) run in the child process, for a server with Python handlers in
+    this process (py61850's ``on_setting_group``: a blocking call of the binding keeps the
+    GIL). Same arguments and results as the functions (entry ids may be bytes or hex);
+    failures raise :class:`PeerServiceError` with libiec61850's IedClientError::
+
+        with PyiecServiceClient("127.0.0.1", port) as c:
+            c.select_active_sg("TESTLD0", 2)
+            assert c.read_value("TESTLD0/PTOC1.OpDlTmms.setVal", "SG") == 200
+    """
+
+    def _svc(self, name: str, timeout: Optional[float] = None, **args: Any) -> Any:
+        out = self.call("svc", timeout=timeout, name=name, args=args)
+        if "fail" in out:
+            code, text = out["fail"]
+            exc = PeerServiceError(name, code)
+            exc.args = (text,)
+            raise exc
+        return out.get("result")
+
+    def read_value(self, ref: str, fc: str) -> Any:
+        return self._svc("read_value", ref=ref, fc=fc)
+
+    def write_value(self, ref: str, fc: str, btype: str, value: Any) -> None:
+        self._svc("write_value", ref=ref, fc=fc, btype=btype, value=value)
+
+    def read_lcb(self, ref: str) -> dict[str, Any]:
+        return dict(self._svc("read_lcb", ref=ref))
+
+    def set_lcb(self, ref: str, **values: Any) -> None:
+        self._svc("set_lcb", ref=ref, **values)
+
+    def query_log_by_time(self, log_ref: str, start_ms: int, end_ms: int) -> tuple[list[dict[str, Any]], bool]:
+        entries, more = self._svc("query_log_by_time", log_ref=log_ref, start_ms=start_ms, end_ms=end_ms)
+        return list(entries), bool(more)
+
+    def query_log_after(self, log_ref: str, entry_id: bytes | str, time_ms: int) -> tuple[list[dict[str, Any]], bool]:
+        eid = entry_id if isinstance(entry_id, str) else bytes(entry_id).hex()
+        entries, more = self._svc("query_log_after", log_ref=log_ref, entry_id=eid, time_ms=time_ms)
+        return list(entries), bool(more)
+
+    def read_sgcb(self, ld: str) -> dict[str, Any]:
+        return dict(self._svc("read_sgcb", ld=ld))
+
+    def select_active_sg(self, ld: str, sg: int) -> None:
+        self._svc("select_active_sg", ld=ld, sg=sg)
+
+    def select_edit_sg(self, ld: str, sg: int) -> None:
+        self._svc("select_edit_sg", ld=ld, sg=sg)
+
+    def confirm_edit_sg(self, ld: str) -> None:
+        self._svc("confirm_edit_sg", ld=ld)
+
+    def read_gocb(self, ref: str) -> dict[str, Any]:
+        return dict(self._svc("read_gocb", ref=ref))
+
+    def set_gocb(self, ref: str, single: bool = True, **values: Any) -> None:
+        self._svc("set_gocb", ref=ref, single=single, **values)
+
+    def read_svcb(self, ref: str) -> dict[str, Any]:
+        return dict(self._svc("read_svcb", ref=ref))
+
+    def set_svcb(self, ref: str, **values: Any) -> None:
+        self._svc("set_svcb", ref=ref, **values)
+
+
+# ------------------------------------------------------------------------- LCB, logs, SGCB: Rust client
+
+
+def rust_reason_to_mask(octet: int) -> int:
+    """The Rust stack's ``reason_code`` (the first octet of the ReasonCode BIT STRING, IEC bit
+    n = ``0x80 >> n``: data-change 0x40) as the mask IEC bit n -> ``1 << (n - 1)``."""
+    return sum(1 << (n - 1) for n in range(1, 8) if int(octet) & (0x80 >> n))
+
+
+def mask_to_rust_reason(mask: int) -> int:
+    """The inverse of :func:`rust_reason_to_mask` (what ``IedServer.log_value(reason_code=)`` takes)."""
+    return sum(0x80 >> n for n in range(1, 8) if int(mask) & (1 << (n - 1)))
+
+
+def rust_journal_entry(e: Any) -> dict[str, Any]:
+    """An ``iec61850.JournalEntry`` as the normalised entry of :func:`pyiec_query_log_by_time`."""
+    return {
+        "entry_id": bytes(e.entry_id).hex(),
+        "time_ms": int(e.time_ms),
+        "variables": [{"ref": v.data_ref, "value": _rust_json_value(v.value),
+                       "reason": rust_reason_to_mask(v.reason_code)} for v in e.variables],
+    }
+
+
+def mms_time_ms(raw: bytes) -> Optional[int]:
+    """A time attribute the Rust client reads as bytes, in ms since 1970: UtcTime (8 octets:
+    seconds, 24-bit fraction, quality) or BINARY_TIME (6 octets: ms of day, days since
+    1984-01-01); None for anything else."""
+    raw = bytes(raw)
+    if len(raw) == 8:
+        secs = int.from_bytes(raw[:4], "big")
+        frac = int.from_bytes(raw[4:7], "big")
+        return secs * 1000 + (frac * 1000 >> 24)
+    if len(raw) == 6:
+        ms_of_day = int.from_bytes(raw[:4], "big")
+        days = int.from_bytes(raw[4:6], "big")
+        return (5113 + days) * 86400000 + ms_of_day  # 1984-01-01 is day 5113 after 1970-01-01
+    return None
+
+
+class RustServiceSession:
+    """The Rust-based ``iec61850`` client (0.14) for logs and setting groups, synchronous (a
+    private event loop), with the method names and results of :class:`PyiecServiceClient`:
+    ``query_log_by_time`` / ``query_log_after`` (``query_journal_by_time`` /
+    ``query_journal_after_entry``), ``read_lcb`` (plain reads with FC LG),
+    ``read_sgcb`` (plain reads with FC SP), ``select_active_sg`` / ``select_edit_sg``
+    (``write_uint32`` of ActSG/EditSG: its generic ``write`` of an int encodes INT32, which
+    libiec61850 refuses for INT8U), ``confirm_edit_sg`` (``write_bool`` CnfEdit),
+    ``read_value`` / ``write_value``. It has no GoCB/SVCB client (``NotImplementedError``).
+    Failures raise :class:`PeerServiceError` (code from :func:`rust_error_code`).
+    """
+
+    def __init__(self, host: str, port: int, request_timeout_ms: Optional[int] = None) -> None:
+        import asyncio
+
+        import iec61850
+
+        self._loop = asyncio.new_event_loop()
+        self.conn = self._loop.run_until_complete(
+            iec61850.IedConnection.connect(f"{host}:{port}", request_timeout_ms=request_timeout_ms))
+
+    def _run(self, op: str, coro: Any) -> Any:
+        import iec61850
+
+        try:
+            return self._loop.run_until_complete(coro)
+        except iec61850.IedError as exc:
+            raise PeerServiceError(op, rust_error_code(exc), str(exc)) from exc
+
+    def read_value(self, ref: str, fc: str) -> Any:
+        return _rust_json_value(self._run(f"read({ref} [{fc}])", self.conn.read(ref, fc)))
+
+    def write_value(self, ref: str, fc: str, btype: str, value: Any) -> None:
+        self._run(f"write({ref} [{fc}])", rust_write(self.conn, Leaf(ref, fc, btype, None), value))
+
+    def _read_opt(self, ref: str, fc: str) -> Any:
+        try:
+            return self.read_value(ref, fc)
+        except PeerServiceError:
+            return None
+
+    def read_lcb(self, ref: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, names in _LCB_ATTRS.items():
+            out[key] = None
+            for name in names:
+                v = self._read_opt(f"{ref}.{name}", "LG")
+                if v is not None:
+                    out[key] = v
+                    break
+        if out["log_ena"] is None:
+            self.read_value(f"{ref}.LogEna", "LG")  # raises with the server's error
+        for key in ("old_entry_time_ms", "new_entry_time_ms"):  # times come back as bytes (hex here)
+            if isinstance(out[key], str):
+                out[key] = mms_time_ms(bytes.fromhex(out[key]))
+        if isinstance(out["trg_ops"], str):  # a bit string comes back as bytes (hex here)
+            raw = bytes.fromhex(out["trg_ops"])
+            out["trg_ops"] = reason_bits_to_mask([bool(raw[i // 8] & (0x80 >> (i % 8))) for i in range(8 * len(raw))])
+        return out
+
+    def set_lcb(self, ref: str, **values: Any) -> None:
+        """Plain writes of ``log_ena`` (write_bool), ``intg_pd`` (write_uint32), ``log_ref`` /
+        ``dataset`` (write_visible_string); the client cannot write a bit string (TrgOps)."""
+        for key, v in values.items():
+            attr = f"{ref}.{_LCB_ATTRS[key][0]}" if key in _LCB_ATTRS else key
+            if key == "log_ena":
+                self._run(f"write {attr}", self.conn.write_bool(attr, "LG", bool(v)))
+            elif key == "intg_pd":
+                self._run(f"write {attr}", self.conn.write_uint32(attr, "LG", int(v)))
+            elif key in ("log_ref", "dataset"):
+                self._run(f"write {attr}", self.conn.write_visible_string(attr, "LG", str(v)))
+            else:
+                raise NotImplementedError(f"the iec61850 0.14 client cannot write LCB {key}")
+
+    def query_log_by_time(self, log_ref: str, start_ms: int, end_ms: int) -> tuple[list[dict[str, Any]], bool]:
+        entries, more = self._run(f"query_journal_by_time({log_ref})",
+                                  self.conn.query_journal_by_time(log_ref, int(start_ms), int(end_ms)))
+        return [rust_journal_entry(e) for e in entries], bool(more)
+
+    def query_log_after(self, log_ref: str, entry_id: bytes | str, time_ms: int) -> tuple[list[dict[str, Any]], bool]:
+        raw = bytes.fromhex(entry_id) if isinstance(entry_id, str) else bytes(entry_id)
+        entries, more = self._run(f"query_journal_after_entry({log_ref})",
+                                  self.conn.query_journal_after_entry(log_ref, int(time_ms), raw))
+        return [rust_journal_entry(e) for e in entries], bool(more)
+
+    def read_sgcb(self, ld: str) -> dict[str, Any]:
+        ref = sgcb_ref(ld)
+        out = {key: self._read_opt(f"{ref}.{name}", "SP") for key, name in _SGCB_ATTRS.items()}
+        if out["num_of_sg"] is None:
+            self.read_value(f"{ref}.NumOfSG", "SP")  # raises with the server's error
+        if isinstance(out["lact_tm_ms"], str):  # UtcTime comes back as bytes (hex here)
+            out["lact_tm_ms"] = mms_time_ms(bytes.fromhex(out["lact_tm_ms"]))
+        return out
+
+    def select_active_sg(self, ld: str, sg: int) -> None:
+        self._run("SelectActiveSG", self.conn.write_uint32(f"{sgcb_ref(ld)}.ActSG", "SP", int(sg)))
+
+    def select_edit_sg(self, ld: str, sg: int) -> None:
+        self._run("SelectEditSG", self.conn.write_uint32(f"{sgcb_ref(ld)}.EditSG", "SP", int(sg)))
+
+    def confirm_edit_sg(self, ld: str) -> None:
+        self._run("ConfirmEditSGValues", self.conn.write_bool(f"{sgcb_ref(ld)}.CnfEdit", "SP", True))
+
+    def read_gocb(self, ref: str) -> dict[str, Any]:
+        raise NotImplementedError("the iec61850 0.14 client has no GoCB services")
+
+    def read_svcb(self, ref: str) -> dict[str, Any]:
+        raise NotImplementedError("the iec61850 0.14 client has no SVCB services")
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.run_until_complete(self.conn.disconnect())
+        except Exception as exc:  # the server may be gone already
+            log.info("Rust client close: %s", exc)
+        finally:
+            self._loop.close()
+
+    def __enter__(self) -> "RustServiceSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 # ------------------------------------------------------------------------- control: Rust client
 
 #: AddCause names (IEC 61850-7-2 / PROTOCOL.md, the numbering of libiec61850 1.6) -> value
@@ -1471,12 +2239,17 @@ _RUST_ACCESS_ERRORS = {
 
 def rust_error_code(exc: BaseException) -> int:
     """An ``iec61850.IedError`` as the libiec61850 ``IedClientError`` value pyiec61850-ng would
-    give (data access errors by name; 20 timeout; 99 anything else)."""
+    give (data access errors by name; ServiceError access: 1 -> 24 object-access-unsupported,
+    2 -> 22 object-non-existent, 3 -> 21 object-access-denied; 20 timeout; 99 anything else)."""
     text = str(exc)
     if "data access error" in text:
         for name, code in _RUST_ACCESS_ERRORS.items():
             if text.rstrip().endswith(name):
                 return code
+    # a ServiceError of class access (ReadJournal of an unknown journal: object-non-existent)
+    for access, code in (("class=Access(1)", 24), ("class=Access(2)", 22), ("class=Access(3)", 21)):
+        if access in text:
+            return code
     if type(exc).__name__ == "IedTimeoutError":
         return 20
     return 99

@@ -33,6 +33,9 @@ then stops the server and exits 0. Errors go to stderr, exit 1.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import dataclasses
+import glob
 import logging
 import os
 import signal
@@ -44,9 +47,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pyiec61850.pyiec61850 as L  # noqa: E402
 
-from peers.clients import pyiec_mms_value  # noqa: E402
-from peers.process import ControlCommands, ControlSwitches  # noqa: E402
-from peers.sclmodel import Leaf, SclDA, SclDO, SclLN, SclModel  # noqa: E402
+from peers.clients import pyiec_mms_value, pyiec_to_python  # noqa: E402
+from peers.process import ControlCommands, ControlSwitches, SettingGroupSwitches  # noqa: E402
+from peers.sclmodel import Leaf, SclDA, SclDO, SclLD, SclLN, SclModel, SclPhyAddress  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.libiec_server")
 
@@ -98,6 +101,148 @@ _OPT_FIELDS = {
 
 def _fc(fc: str) -> int:
     return getattr(L, f"IEC61850_FC_{fc}")
+
+
+# ---------------------------------------------------------------------- ctypes (see README)
+# SWIG has no director for the setting group handlers and cannot pass the uint8_t[6] of
+# PhyComAddress_create: both are called with ctypes on the libiec61850 the extension loaded.
+
+_ACT_SG_HANDLER = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint8, ctypes.c_void_p)
+_EDIT_SG_HANDLER = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint8, ctypes.c_void_p)
+_CONFIRM_SG_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint8)
+_C_LIB: ctypes.CDLL | None = None
+
+
+def _clib() -> ctypes.CDLL:
+    """The libiec61850 shared library the SWIG extension uses (the wheel's own copy)."""
+    global _C_LIB
+    if _C_LIB is None:
+        libs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(L.__file__))), "pyiec61850_ng.libs")
+        found = sorted(glob.glob(os.path.join(libs, "libiec61850*.so*")))
+        if not found:
+            raise RuntimeError(f"no libiec61850 shared library in {libs}")
+        lib = ctypes.CDLL(found[0])  # already loaded by the extension: the same handle
+        lib.IedServer_setActiveSettingGroupChangedHandler.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, _ACT_SG_HANDLER, ctypes.c_void_p]
+        lib.IedServer_setEditSettingGroupChangedHandler.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, _EDIT_SG_HANDLER, ctypes.c_void_p]
+        lib.IedServer_setEditSettingGroupConfirmationHandler.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, _CONFIRM_SG_HANDLER, ctypes.c_void_p]
+        lib.PhyComAddress_create.argtypes = [ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint16,
+                                             ctypes.POINTER(ctypes.c_uint8)]
+        lib.PhyComAddress_create.restype = ctypes.c_void_p
+        lib.GSEControlBlock_addPhyComAddress.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.SVControlBlock_addPhyComAddress.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        _C_LIB = lib
+    return _C_LIB
+
+
+def _ptr(swig_obj: object) -> int:
+    """The C pointer behind a SWIG proxy."""
+    inner = getattr(swig_obj, "this", swig_obj)  # proxy class or a bare SwigPyObject
+    return int(inner)  # type: ignore[call-overload]
+
+
+def _phy_address(addr: SclPhyAddress) -> int:
+    lib = _clib()
+    mac = (ctypes.c_uint8 * 6)(*addr.mac)
+    return lib.PhyComAddress_create(addr.vlan_priority, addr.vlan_id, addr.appid, mac)
+
+
+def _with_fc(da: SclDA, fc: str) -> SclDA:
+    """A copy of ``da`` (and its components) with another FC (the SE twin of an SG attribute)."""
+    return dataclasses.replace(da, fc=fc, children=[_with_fc(c, fc) for c in da.children])
+
+
+class _SettingGroups:
+    """The per-group values of one LD's SGCB (libiec61850 keeps only the SG/SE values in
+    the model; the application switches them in its handlers)."""
+
+    def __init__(self, server: "LibiecPeerServer", ld: SclLD, sgcb: object) -> None:
+        self.server = server
+        self.ld = ld
+        self.sgcb = sgcb
+        sgc = ld.setting_control
+        assert sgc is not None
+        #: "LN.DO.DA" -> [value of group 1, 2, ...] for every FC SG leaf of the LD
+        self.groups: dict[str, list[object]] = {}
+        self.btypes: dict[str, str] = {}
+        for lf in server.model.sg_leaves(ld.domain):
+            if lf.sg_values is not None:
+                self.groups[lf.path] = list(lf.sg_values)
+            else:  # no Val sGroup: every group starts with the plain value (or none)
+                self.groups[lf.path] = [lf.value] * sgc.num_of_sgs
+            self.btypes[lf.path] = lf.btype
+        self.activations: list[tuple[int, int]] = []  # (old, new) accepted
+        self.confirmed: list[int] = []
+        self._keep: list[object] = []
+
+    def _set(self, path: str, fc: str, value: object) -> None:
+        if value is None:
+            return
+        attr = self.server.attrs[(self.ld.domain, path, fc)]
+        mv = pyiec_mms_value(self.btypes[path], value)
+        try:
+            L.DataAttribute_setValue(attr, mv)  # copies; takes no lock
+        finally:
+            L.MmsValue_delete(mv)
+
+    def load(self, sg: int, fc: str) -> None:
+        """Group ``sg``'s values into the FC ``fc`` (SG or SE) attributes."""
+        for path, values in self.groups.items():
+            self._set(path, fc, values[sg - 1])
+
+    def install(self, ied_server: object) -> None:
+        lib = _clib()
+
+        def on_act(_param: int, _sgcb: int, new_sg: int, _conn: int) -> bool:
+            try:
+                if self.server.sg_switches.refuses(self.ld.domain, "activate"):
+                    return False
+                old = int(self.sgcb.actSG)  # type: ignore[attr-defined]
+                self.load(new_sg, "SG")
+                self.activations.append((old, int(new_sg)))
+                return True
+            except Exception:  # never into the C thread
+                log.exception("activate handler failed")
+                return False
+
+        def on_edit(_param: int, _sgcb: int, new_sg: int, _conn: int) -> bool:
+            try:
+                if self.server.sg_switches.refuses(self.ld.domain, "edit"):
+                    return False
+                if new_sg:
+                    self.load(new_sg, "SE")
+                return True
+            except Exception:
+                log.exception("edit handler failed")
+                return False
+
+        def on_confirm(_param: int, _sgcb: int, edit_sg: int) -> None:
+            try:
+                for path in self.groups:
+                    attr = self.server.attrs[(self.ld.domain, path, "SE")]
+                    mv = L.IedServer_getAttributeValue(self.server.ied_server, attr)
+                    if mv is not None:
+                        self.groups[path][edit_sg - 1] = pyiec_to_python(mv, self.btypes[path])
+                if int(edit_sg) == int(self.sgcb.actSG):  # type: ignore[attr-defined]
+                    self.load(edit_sg, "SG")
+                self.confirmed.append(int(edit_sg))
+            except Exception:
+                log.exception("confirm handler failed")
+
+        handlers = (_ACT_SG_HANDLER(on_act), _EDIT_SG_HANDLER(on_edit), _CONFIRM_SG_HANDLER(on_confirm))
+        self._keep.extend(handlers)  # the C side keeps the pointers: keep the objects alive
+        srv, sgcb = _ptr(ied_server), _ptr(self.sgcb)
+        lib.IedServer_setActiveSettingGroupChangedHandler(srv, sgcb, handlers[0], None)
+        lib.IedServer_setEditSettingGroupChangedHandler(srv, sgcb, handlers[1], None)
+        lib.IedServer_setEditSettingGroupConfirmationHandler(srv, sgcb, handlers[2], None)
+
+    def state(self) -> str:
+        """``act=N edit=N cnf=0|1 num=N``: the SGCB as the model holds it."""
+        sg = self.sgcb
+        return (f"act={int(sg.actSG)} edit={int(sg.editSG)} cnf={int(bool(sg.cnfEdit))} "  # type: ignore[attr-defined]
+                f"num={int(sg.numOfSGs)}")  # type: ignore[attr-defined]
 
 
 
@@ -174,17 +319,25 @@ class LibiecPeerServer:
         self.ied_server = None
         self._controls: list[tuple[str, object, object | None, str | None, object | None]] = []
         self.switches = ControlSwitches(model)
+        self.sg_switches = SettingGroupSwitches(model)
         self._keep: list[object] = []  # SWIG objects that must outlive the server
-        #: (domain, "LN.DO.DA", FC) -> DataAttribute of every basic-type leaf
+        #: (domain, "LN.DO.DA", FC) -> DataAttribute of every basic-type leaf (FC SE twins too)
         self.attrs: dict[tuple[str, str, str], object] = {}
+        #: domain -> the SGCB and its group values
+        self.setting_groups: dict[str, _SettingGroups] = {}
         for ld in model.lds:
             ldev = L.LogicalDevice_create(ld.inst, self.ied_model)
+            self._with_se = ld.setting_control is not None
             for ln in ld.lns:
-                self._build_ln(ln, ldev, ld.domain)
+                lnode = self._build_ln(ln, ldev, ld.domain)
+                if ln.setting_control is not None:
+                    sgc = ln.setting_control
+                    sgcb = L.SettingGroupControlBlock_create(lnode, sgc.act_sg, sgc.num_of_sgs)
+                    self.setting_groups[ld.domain] = _SettingGroups(self, ld, sgcb)
 
     # ------------------------------------------------------------------ model building
 
-    def _build_ln(self, ln: SclLN, ldev: object, domain: str) -> None:
+    def _build_ln(self, ln: SclLN, ldev: object, domain: str) -> object:
         lnode = L.LogicalNode_create(ln.name, ldev)
         for do in ln.dos:
             self._build_do(do, L.toModelNode(lnode), domain, f"{ln.name}.{do.name}")
@@ -204,6 +357,29 @@ class LibiecPeerServer:
                     inst, lnode, rc.rpt_id or None, rc.buffered, rc.dataset, rc.conf_rev, trg, opt,
                     rc.buf_time, rc.intg_pd,
                 )
+        ld_inst = domain[len(self.model.ied_name):] if domain.startswith(self.model.ied_name) else domain
+        for name in ln.logs:
+            L.Log_create(name, lnode)
+        for lc in ln.log_controls:
+            trg = 0
+            for k in lc.trg_ops:
+                trg |= _TRG_OPS.get(k, 0)
+            # the log reference without the IED name: libiec61850 prefixes it in LogRef
+            L.LogControlBlock_create(lc.name, lnode, lc.dataset or None, f"{ld_inst}/{ln.name}${lc.log_name}", trg,
+                                     lc.intg_pd, lc.log_ena, lc.reason_code)
+        for gc in ln.gse_controls:
+            gse = L.GSEControlBlock_create(gc.name, lnode, gc.app_id or None, gc.dataset or None, gc.conf_rev,
+                                           gc.fixed_offs, gc.min_time if gc.min_time is not None else -1,
+                                           gc.max_time if gc.max_time is not None else -1)
+            if gc.address is not None:
+                _clib().GSEControlBlock_addPhyComAddress(_ptr(gse), _phy_address(gc.address))
+        for sc in ln.sv_controls:
+            svcb = L.SVControlBlock_create(sc.name, lnode, sc.smv_id or None, sc.dataset or None, sc.conf_rev,
+                                           sc.smp_mod, sc.smp_rate, sc.opt_fields, not sc.multicast)
+            svcb.noASDU = sc.nof_asdu  # SVControlBlock_create leaves it uninitialised
+            if sc.address is not None:
+                _clib().SVControlBlock_addPhyComAddress(_ptr(svcb), _phy_address(sc.address))
+        return lnode
 
     def _build_do(self, do: SclDO, parent_node: object, domain: str, path: str) -> None:
         dobj = L.DataObject_create(do.name, parent_node, 0)
@@ -214,6 +390,8 @@ class LibiecPeerServer:
                 self._build_do(ch, do_node, domain, f"{path}.{ch.name}")
             else:
                 created[ch.name] = self._build_da(ch, do_node, domain, f"{path}.{ch.name}")
+                if ch.fc == "SG" and self._with_se:  # the SE twin SelectEditSG/ConfirmEditSGValues use
+                    self._build_da(_with_fc(ch, "SE"), do_node, domain, f"{path}.{ch.name}")
         if any(isinstance(ch, SclDA) and ch.name == "Oper" and ch.fc == "CO" for ch in do.children):
             st = next((c for c in do.children if isinstance(c, SclDA) and c.name == "stVal"), None)
             target, btype = created.get("stVal"), st.btype if st is not None else None
@@ -283,15 +461,44 @@ class LibiecPeerServer:
         finally:
             L.IedServer_unlockDataModel(srv)
 
+    # ------------------------------------------------------------------ commands
+
+    def commands(self) -> dict[str, object]:
+        """The server-specific command verbs (see tests/peers/README.md)."""
+
+        def sgcb(rest: str) -> str:
+            return f"OK {self._sgs(rest).state()}"
+
+        def sgvalue(rest: str) -> str:
+            ref, sg = rest.split()
+            ld, _, path = ref.partition("/")
+            sgs = self._sgs(ld)
+            values = sgs.groups.get(path)
+            if values is None:
+                raise KeyError(f"no FC SG attribute {ref}")
+            return f"OK {values[int(sg) - 1]!r}"
+
+        return {"sg": sgcb, "sgveto": self.sg_switches.handle, "sgvalue": sgvalue}
+
+    def _sgs(self, ld: str) -> "_SettingGroups":
+        domain = self.sg_switches.domain(ld)
+        if domain not in self.setting_groups:
+            raise KeyError(f"{domain} has no SGCB")
+        return self.setting_groups[domain]
+
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, port: int, host: str = "127.0.0.1") -> bool:
         self.ied_server = L.IedServer_create(self.ied_model)
         if self.filestore is not None:
             L.IedServer_setFilestoreBasepath(self.ied_server, self.filestore)
+        # GoEna=TRUE makes libiec61850 publish GOOSE (raw Ethernet): keep it on the loopback
+        L.IedServer_setGooseInterfaceId(self.ied_server, "lo")
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_SP, L.ACCESS_POLICY_ALLOW)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_CF, L.ACCESS_POLICY_DENY)
         L.IedServer_setWriteAccessPolicy(self.ied_server, L.IEC61850_FC_DC, L.ACCESS_POLICY_DENY)
+        for sgs in self.setting_groups.values():
+            sgs.install(self.ied_server)
         for ref, dobj, st_val, st_btype, t in self._controls:
             handler = _MirrorControlHandler(self, ref, st_val, st_btype, t)
             check = _InterlockCheckHandler(self, ref)
@@ -348,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     # from now on, everything written to fd 1 (C or Python) goes nowhere; the original
     # stdout carries the command answers only
-    ControlCommands(model, server.update, server.switches).start()
+    ControlCommands(model, server.update, server.switches, server.commands()).start()
     while not stop.wait(0.2):
         if os.getppid() != parent:  # the test run that started us is gone
             log.info("parent process exited")

@@ -38,7 +38,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
-from .sclmodel import DBPOS_VALUES, Leaf, SclModel, default_scl
+from .sclmodel import DBPOS_VALUES, LIBIEC_LCB_ATTRIBUTES, Leaf, SclModel, default_scl
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS_DIR = os.path.join(TESTS_DIR, "peers")
@@ -58,6 +58,9 @@ START_TIMEOUT = 15.0
 STOP_GRACE = 5.0
 #: Seconds to wait for the answer to a command.
 COMMAND_TIMEOUT = 10.0
+
+#: SGCB components of the Rust-based server (no ResvTms).
+RUST_SGCB_ATTRIBUTES = ("NumOfSG", "ActSG", "EditSG", "CnfEdit", "LActTm")
 
 #: Basic types whose SCL initial value the Rust-based server does not apply (it serves the
 #: type's default instead: Dbpos 00, empty octet string, zero time, good quality, Check 00).
@@ -128,8 +131,9 @@ class PeerServer:
         server lists only the RCB names, sorted by code point.
         """
         if self.name == "rust":
-            return self.model.mms_names(ld, control_blocks="names", case_sensitive=True)
-        return self.model.mms_names(ld)
+            return self.model.mms_names(ld, control_blocks="names", case_sensitive=True, se_twins=False,
+                                        sgcb_attributes=RUST_SGCB_ATTRIBUTES, gse_blocks=False)
+        return self.model.mms_names(ld, lcb_attributes=LIBIEC_LCB_ATTRIBUTES)
 
     # ------------------------------------------------------------------ commands
 
@@ -194,6 +198,58 @@ class PeerServer:
         """
         out = self.command(f"blast {ref} {fc} {seconds}", timeout=seconds + COMMAND_TIMEOUT)
         return int(out.split()[0])
+
+    # ---- setting groups and logs (commands sg/sgveto/sgvalue/log/logena, see README.md)
+
+    def sg_state(self, ld: str) -> dict[str, int]:
+        """The SGCB of ``ld`` as the server holds it: ``{"act", "edit", "cnf", "num"}``."""
+        out = self.command(f"sg {ld}")
+        return {k: int(v) for k, v in (w.split("=", 1) for w in out.split())}
+
+    def sg_veto(self, ld: str, on: bool, what: str = "activate") -> None:
+        """Make the server's handler refuse SelectActiveSG (``"activate"``) or SelectEditSG
+        (``"edit"``) of ``ld`` (the client gets object-access-denied) while ``on``."""
+        self.command(f"sgveto {ld} {'on' if on else 'off'} {what}")
+
+    def sg_value(self, ref: str, sg: int) -> Any:
+        """The value the server keeps for FC SG attribute ``ref`` (``LD/LN.DO.DA``) in group
+        ``sg`` (libiec61850: updated by a confirmed edit; Rust: the SCL values)."""
+        import ast
+
+        return ast.literal_eval(self.command(f"sgvalue {ref} {sg}"))
+
+    def journal_ref(self, lcb_ref: str) -> str:
+        """The journal (log) reference this peer serves for the LCB ``LD/LN.name`` (the LD as
+        MMS domain): the SCL log ``LD/LN$logName`` for libiec61850, ``LD/LN$LG$name`` for the
+        Rust server (it names the journal after the LCB; its LogRef says so too)."""
+        ld, _, rest = lcb_ref.partition("/")
+        ln, _, name = rest.partition(".")
+        domain = self.model.ld(ld).domain
+        if self.name == "rust":
+            return f"{domain}/{ln}$LG${name}"
+        lc = next(c for c in self.model.ld(ld).ln(ln).log_controls if c.name == name)
+        return f"{domain}/{ln}${lc.log_name}"
+
+    def log_value(self, lcb_ref: str, ref: str, fc: str, value: Any, reason: int = 1,
+                  time_ms: int | None = None) -> tuple[bytes | None, str]:
+        """Write one journal entry through the LCB ``lcb_ref`` (Rust server only: libiec61850's
+        wheel has no log storage): the entry holds ``ref`` [``fc``] = ``value`` with
+        ReasonCode ``reason`` (IEC bit n -> ``1 << (n - 1)``, as py61850's
+        ``ReasonForInclusion``: 1 data-change, 2 quality-change, 4 data-update, 8 integrity,
+        16 GI), at ``time_ms`` (ms since 1970, default now).
+
+        :returns: ``(entry id (8 octets), data reference recorded)``; the id is None when
+            LogEna is FALSE (nothing logged)
+        """
+        opts = f"reason={int(reason)}" + (f" time={int(time_ms)}" if time_ms is not None else "")
+        out = self.command(f"log {opts} {lcb_ref} {ref} {fc} {format_value(value)}").split()
+        if out[0] == "none":
+            return None, ""
+        return bytes.fromhex(out[0]), out[1]
+
+    def log_enable(self, lcb_ref: str, on: bool) -> None:
+        """Set LogEna of an LCB locally (Rust server only)."""
+        self.command(f"logena {lcb_ref} {'on' if on else 'off'}")
 
     def stop(self, sig: int = signal.SIGTERM, grace: float = STOP_GRACE) -> int:
         """Stop exactly this process: ``sig``, then SIGKILL after ``grace`` seconds.
@@ -490,18 +546,63 @@ class ControlSwitches:
         return "OK"
 
 
-class ControlCommands(PeerCommands):
-    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)."""
+class SettingGroupSwitches:
+    """Setting group requests the peer server's handlers refuse (``sgveto`` command).
 
-    def __init__(self, model: SclModel, update, switches: ControlSwitches) -> None:
+    ``sgveto <LD> on|off [activate|edit]``: while on, SelectActiveSG (``activate``, the
+    default) or SelectEditSG (``edit``) of that LD's SGCB is refused by the server's handler
+    (the client sees object-access-denied). ``LD`` is the domain or the LD inst.
+    """
+
+    def __init__(self, model: SclModel) -> None:
+        self._domain = {}
+        for ld in model.lds:
+            self._domain[ld.domain] = ld.domain
+            self._domain[ld.inst] = ld.domain
+        self.refused: set[tuple[str, str]] = set()
+
+    def domain(self, ld: str) -> str:
+        """The MMS domain of an LD given as domain or inst (KeyError if unknown)."""
+        ld = ld.strip()
+        if ld.endswith("/LLN0"):
+            ld = ld[: -len("/LLN0")]
+        if ld not in self._domain:
+            raise KeyError(f"no logical device {ld!r}")
+        return self._domain[ld]
+
+    def refuses(self, domain: str, what: str) -> bool:
+        return (domain, what) in self.refused
+
+    def handle(self, rest: str) -> str:
+        parts = rest.split()
+        if len(parts) not in (2, 3) or parts[1] not in ("on", "off"):
+            raise ValueError("usage: sgveto <LD> on|off [activate|edit]")
+        what = parts[2] if len(parts) == 3 else "activate"
+        if what not in ("activate", "edit"):
+            raise ValueError(f"sgveto: {what!r} is not activate or edit")
+        key = (self.domain(parts[0]), what)
+        (self.refused.add if parts[1] == "on" else self.refused.discard)(key)
+        return "OK"
+
+
+class ControlCommands(PeerCommands):
+    """The command channel plus ``interlock`` and ``opfail`` (see :class:`ControlSwitches`)
+    and the verbs in ``extra`` (``verb -> fn(rest) -> answer line``, e.g. ``sg``/``sgveto``/
+    ``log``; an exception becomes ``ERR``)."""
+
+    def __init__(self, model: SclModel, update, switches: ControlSwitches,
+                 extra: dict[str, Callable[[str], str]] | None = None) -> None:
         super().__init__(model, update)
         self.switches = switches
+        self.extra = dict(extra or {})
 
     def handle(self, line: str) -> str:
         verb, _, rest = line.strip().partition(" ")
-        if verb in ("interlock", "opfail"):
-            try:
+        try:
+            if verb in ("interlock", "opfail"):
                 return self.switches.handle(verb, rest)
-            except Exception as exc:
-                return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
+            if verb in self.extra:
+                return self.extra[verb](rest)
+        except Exception as exc:
+            return f"ERR {type(exc).__name__}: {exc}".replace("\n", " ")
         return super().handle(line)

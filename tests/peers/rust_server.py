@@ -41,8 +41,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import iec61850  # noqa: E402
 
-from peers.process import ControlCommands, ControlSwitches  # noqa: E402
-from peers.sclmodel import Leaf, SclDA, SclDO, SclModel  # noqa: E402
+from peers.clients import mask_to_rust_reason  # noqa: E402
+from peers.process import ControlCommands, ControlSwitches, SettingGroupSwitches, parse_value  # noqa: E402
+from peers.sclmodel import Leaf, SclDA, SclDO, SclLD, SclModel  # noqa: E402
 
 log = logging.getLogger("py61850.tests.peers.rust_server")
 
@@ -114,9 +115,84 @@ def configure(server: "iec61850.IedServer", model: SclModel, switches: ControlSw
                         server.register_brcb(f"{ld.inst}/{ln.name}.{inst}", **kwargs)
                     else:
                         server.register_urcb(f"{ld.inst}/{ln.name}.{inst}", **kwargs)
+            for lc in ln.log_controls:
+                # the Rust server serves the log of an LCB as the journal "LN$LG$<LCB name>" (whatever
+                # log_ref says): LogRef names that journal, so a client can follow it
+                server.register_log_control(
+                    f"{ld.inst}/{ln.name}.{lc.name}",
+                    dataset=f"{ln.name}${lc.dataset}" if lc.dataset else None,
+                    log_ref=rust_journal_ref(ld.domain, ln.name, lc.name),
+                    trg_ops=[_TRG_OPS[k] for k in sorted(lc.trg_ops) if k in _TRG_OPS] or ["none"],
+                    intg_pd_ms=lc.intg_pd,
+                    storage_capacity=LOG_CAPACITY,
+                    include_reason_code=lc.reason_code,
+                    default_enabled=lc.log_ena,
+                )
             for do in ln.dos:
                 _register_control(server, model, f"{ld.inst}/{ln.name}.{do.name}", f"{ld.domain}/{ln.name}.{do.name}", do,
                                   switches)
+
+
+#: Entries each LCB's in-memory journal keeps (oldest evicted first).
+LOG_CAPACITY = 10000
+
+
+def rust_journal_ref(domain: str, ln: str, lcb: str) -> str:
+    """The journal the Rust server serves for an LCB: ``"<domain>/<LN>$LG$<LCB name>"``."""
+    return f"{domain}/{ln}$LG${lcb}"
+
+
+class RustSettingGroups:
+    """Per-group values of one LD's SGCB on the Rust server: ``from_scl`` keeps one value per
+    attribute, so the active group's values are loaded with ``update_*`` at start and in
+    ``on_act_sg``. The Rust server exposes no FC SE data, so an edit cannot change values."""
+
+    def __init__(self, server: "iec61850.IedServer", model: SclModel, ld: SclLD, update,
+                 sg_switches: SettingGroupSwitches) -> None:
+        self.server = server
+        self.ld = ld
+        self.update = update
+        self.sg_switches = sg_switches
+        sgc = ld.setting_control
+        assert sgc is not None
+        self.leaves = {lf.path: lf for lf in model.sg_leaves(ld.domain)}
+        self.groups = {p: list(lf.sg_values) if lf.sg_values is not None else [lf.value] * sgc.num_of_sgs
+                       for p, lf in self.leaves.items()}
+        self.events: list[tuple[str, int, int]] = []  # ("activate"|"edit"|"confirm", sg, connection id)
+
+    def load(self, sg: int) -> None:
+        for path, values in self.groups.items():
+            if values[sg - 1] is not None:
+                self.update(self.leaves[path], values[sg - 1])
+
+    def on_act_sg(self, new_sg: int, conn_id: int) -> bool:
+        try:
+            if self.sg_switches.refuses(self.ld.domain, "activate"):
+                return False
+            self.load(int(new_sg))
+            self.events.append(("activate", int(new_sg), int(conn_id)))
+            return True
+        except Exception:  # never into the Rust runtime
+            log.exception("on_act_sg failed")
+            return False
+
+    def on_edit_sg(self, new_sg: int, conn_id: int) -> bool:
+        if self.sg_switches.refuses(self.ld.domain, "edit"):
+            return False
+        self.events.append(("edit", int(new_sg), int(conn_id)))
+        return True
+
+    def on_confirm(self, edit_sg: int, conn_id: int) -> None:
+        self.events.append(("confirm", int(edit_sg), int(conn_id)))
+
+    def register(self) -> None:
+        self.server.register_setting_group_handler(self.ld.inst, on_act_sg=self.on_act_sg,
+                                                   on_edit_sg=self.on_edit_sg, on_confirm=self.on_confirm)
+
+    def state(self) -> str:
+        info = self.server.get_setting_group_info(self.ld.inst)
+        return (f"act={info['act_sg']} edit={info['edit_sg']} cnf={int(bool(info['cnf_edit']))} "
+                f"num={info['num_of_sg']}")
 
 
 
@@ -196,6 +272,83 @@ def make_updater(server: "iec61850.IedServer", model: SclModel):
     return update
 
 
+def commands(server: "iec61850.IedServer", model: SclModel, setting_groups: dict[str, RustSettingGroups],
+             sg_switches: SettingGroupSwitches) -> dict:
+    """The server-specific command verbs (see tests/peers/README.md)."""
+    inst = {}
+    for ld in model.lds:
+        inst[ld.domain] = ld.inst
+        inst[ld.inst] = ld.inst
+    leaves: dict[tuple[str, str, str], Leaf] = {}
+    for lf in model.leaves():
+        ld = model.ld(lf.domain)
+        for name in (ld.domain, ld.inst):
+            leaves[(name, lf.path, lf.fc)] = lf
+
+    def sgs(ld: str) -> RustSettingGroups:
+        domain = sg_switches.domain(ld)
+        if domain not in setting_groups:
+            raise KeyError(f"{domain} has no SGCB")
+        return setting_groups[domain]
+
+    def lcb_path(ref: str) -> str:
+        ld, sep, rest = ref.partition("/")
+        if not sep or ld not in inst or "." not in rest:
+            raise KeyError(f"not an LCB reference: {ref!r}")
+        return f"{inst[ld]}/{rest}"
+
+    def log(rest: str) -> str:
+        # log [reason=N] [time=MS] <LD/LN.lcb> <LD/LN.DO.DA> <FC> <value>
+        words = rest.split(" ")
+        opts: dict[str, int] = {}
+        while words and "=" in words[0] and words[0].split("=", 1)[0] in ("reason", "time"):
+            k, v = words.pop(0).split("=", 1)
+            opts[k] = int(v, 0)
+        if len(words) < 4:
+            raise ValueError("usage: log [reason=N] [time=MS] <LD/LN.lcb> <LD/LN.DO.DA> <FC> <value>")
+        lcb, ref, fc, text = words[0], words[1], words[2].upper(), " ".join(words[3:])
+        ld, _, path = ref.partition("/")
+        lf = leaves.get((ld, path, fc))
+        if lf is None:
+            raise KeyError(f"no leaf {ref} [{fc}]")
+        value = parse_value(lf, text, model.enum_types)
+        ln, _, rest_path = lf.path.partition(".")
+        data_ref = f"{lf.domain}/{ln}${fc}${rest_path.replace('.', '$')}"
+        # reason: IEC bit n -> 1 << (n - 1) (data-change 1); the Rust API takes the octet 0x80 >> n
+        kwargs = {"data_ref": data_ref, "value": value, "reason_code": mask_to_rust_reason(opts.get("reason", 1))}
+        if "time" in opts:
+            kwargs["time_ms"] = opts["time"]
+        entry = server.log_value(lcb_path(lcb), **kwargs)
+        if entry is None:
+            return "OK none"
+        return f"OK {int(entry):016x} {data_ref}"
+
+    def logena(rest: str) -> str:
+        lcb, state = rest.split()
+        if state not in ("on", "off"):
+            raise ValueError("usage: logena <LD/LN.lcb> on|off")
+        server.set_log_ena(lcb_path(lcb), state == "on")
+        return "OK"
+
+    def sgcb(rest: str) -> str:
+        return f"OK {sgs(rest).state()}"
+
+    def sgvalue(rest: str) -> str:
+        ref, sg = rest.split()
+        ld, _, path = ref.partition("/")
+        values = sgs(ld).groups.get(path)
+        if values is None:
+            raise KeyError(f"no FC SG attribute {ref}")
+        return f"OK {values[int(sg) - 1]!r}"
+
+    def sgevents(rest: str) -> str:
+        events = sgs(rest).events
+        return "OK " + " ".join(f"{kind}:{sg}:{conn}" for kind, sg, conn in events)
+
+    return {"log": log, "logena": logena, "sg": sgcb, "sgvalue": sgvalue, "sgevents": sgevents,
+            "sgveto": sg_switches.handle}
+
+
 async def serve(args: argparse.Namespace) -> int:
     parent = os.getppid()
     stop = asyncio.Event()
@@ -205,17 +358,25 @@ async def serve(args: argparse.Namespace) -> int:
     model = SclModel(args.scl, args.ied)
     server = iec61850.IedServer.from_scl(args.scl, ied_name=model.ied_name)
     switches = ControlSwitches(model)
+    sg_switches = SettingGroupSwitches(model)
     configure(server, model, switches)
+    update = make_updater(server, model)
+    setting_groups = {ld.domain: RustSettingGroups(server, model, ld, update, sg_switches)
+                      for ld in model.lds if ld.setting_control is not None}
+    for sgs in setting_groups.values():
+        sgs.register()
     server.bind(f"127.0.0.1:{args.port}")
     try:
         await server.start()
     except Exception as exc:  # bind failure and the like
         print(f"rust_server: cannot start on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return 1
+    for sgs in setting_groups.values():  # from_scl kept one value per attribute: the active group's
+        sgs.load(int(server.get_setting_group_info(sgs.ld.inst)["act_sg"]))
     port = int(server.bound_addr.rsplit(":", 1)[1])
     sys.stdout.write(f"READY {port}\n")
     sys.stdout.flush()
-    ControlCommands(model, make_updater(server, model), switches).start()
+    ControlCommands(model, update, switches, commands(server, model, setting_groups, sg_switches)).start()
 
     async def watch_parent() -> None:
         while os.getppid() == parent:  # the test run that started us is gone otherwise

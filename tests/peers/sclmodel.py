@@ -2,9 +2,12 @@
 
 This is **not** a general SCL parser (the product parser is ``py61850.scl``).  It reads the
 subset of SCL that ``examples/*.icd`` use - one IED, ``LDevice``/``LN0``/``LN``, ``DOI``/
-``SDI``/``DAI`` initial values, ``DataTypeTemplates`` with ``LNodeType``/``DOType``/
-``DAType``/``EnumType``, ``DataSet`` and ``ReportControl`` - and fails loudly on anything
-else it would misinterpret (arrays, unknown basic types, unsupported ``Val`` forms).
+``SDI``/``DAI`` initial values (also per setting group: ``Val sGroup="n"``),
+``DataTypeTemplates`` with ``LNodeType``/``DOType``/``DAType``/``EnumType``, ``DataSet``,
+``ReportControl``, ``LogControl`` with its ``Log``, ``GSEControl`` and ``SampledValueControl``
+with their ``GSE``/``SMV`` addresses from ``Communication``, and ``SettingControl`` - and fails
+loudly on anything else it would misinterpret (arrays, unknown basic types, unsupported
+``Val`` forms, a log in another LN, per-group values without a ``SettingControl``...).
 
 It is used by the peer server scripts (to build the libiec61850 model, to re-declare data
 sets and report control blocks on the Rust-based server) and by the tests (the expected
@@ -16,6 +19,7 @@ IED name + LD inst, the MMS variables are ``LN``, ``LN$FC``, ``LN$FC$DO``, ``LN$
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import os
@@ -103,6 +107,28 @@ BRCB_ATTRIBUTES = (
     "TimeofEntry",
     "ResvTms",
 )
+#: MMS components of a log control block (IEC 61850-8-1), in the order libiec61850 lists them.
+LCB_ATTRIBUTES = ("LogEna", "LogRef", "DatSet", "OldEntrTm", "NewEntrTm", "OldEnt", "NewEnt", "TrgOps", "IntgPd")
+#: LCB components as libiec61850 1.6 names them (``OldEntr``/``NewEntr`` for OldEnt/NewEnt).
+LIBIEC_LCB_ATTRIBUTES = ("LogEna", "LogRef", "DatSet", "OldEntrTm", "NewEntrTm", "OldEntr", "NewEntr", "TrgOps",
+                         "IntgPd")
+#: MMS components of a GOOSE control block (IEC 61850-8-1, Edition 2).
+GOCB_ATTRIBUTES = ("GoEna", "GoID", "DatSet", "ConfRev", "NdsCom", "DstAddress", "DstAddress$Addr",
+                   "DstAddress$PRIORITY", "DstAddress$VID", "DstAddress$APPID", "MinTime", "MaxTime",
+                   "FixedOffs")
+#: MMS components of a multicast sampled value control block (IEC 61850-8-1, Edition 2).
+MSVCB_ATTRIBUTES = ("SvEna", "MsvID", "DatSet", "ConfRev", "SmpRate", "OptFlds", "SmpMod", "DstAddress",
+                    "DstAddress$Addr", "DstAddress$PRIORITY", "DstAddress$VID", "DstAddress$APPID", "noASDU")
+#: MMS components of a unicast sampled value control block (IEC 61850-8-1, Edition 2).
+USVCB_ATTRIBUTES = ("SvEna", "Resv", "UsvID", "DatSet", "ConfRev", "SmpRate", "OptFlds", "SmpMod", "DstAddress",
+                    "DstAddress$Addr", "DstAddress$PRIORITY", "DstAddress$VID", "DstAddress$APPID", "noASDU")
+#: MMS components of the setting group control block ``LLN0$SP$SGCB`` (Edition 2: with ResvTms).
+SGCB_ATTRIBUTES = ("NumOfSG", "ActSG", "EditSG", "CnfEdit", "LActTm", "ResvTms")
+
+#: ``SmvOpts`` attributes -> bit of the SVCB OptFlds value (bit i = ``1 << i``, IEC 61850-8-1).
+SMV_OPTS_BITS = {"refreshTime": 0, "sampleSynchronized": 1, "sampleRate": 2, "dataSet": 3, "security": 4}
+#: ``smpMod`` literals -> SmpMod value.
+SMP_MODS = {"SmpPerPeriod": 0, "SmpPerSec": 1, "SecPerSmp": 2}
 
 
 def mms_sort_key(name: str) -> tuple[str, str]:
@@ -119,6 +145,16 @@ class SclModelError(ValueError):
 
     The message names the file, the line and the element.
     """
+
+
+def _xs_bool(text: str) -> bool:
+    """An xs:boolean attribute value."""
+    t = text.strip()
+    if t in ("true", "1"):
+        return True
+    if t in ("false", "0"):
+        return False
+    raise ValueError(f"not an xs:boolean: {text!r}")
 
 
 def _where(path: str, el: etree._Element) -> str:
@@ -141,7 +177,9 @@ class SclDA:
     :ivar dchg: trigger option data-change
     :ivar qchg: trigger option quality-change
     :ivar dupd: trigger option data-update
-    :ivar value: initial value as a Python value, or None (no ``Val``)
+    :ivar value: initial value as a Python value, or None (no ``Val``); for an attribute with
+        per-group values, the value of the active group (``SettingControl actSG``)
+    :ivar sg_values: per setting group values (``Val sGroup="n"``), index 0 = group 1, or None
     :ivar children: components of a ``Struct``
     """
 
@@ -153,6 +191,7 @@ class SclDA:
     qchg: bool = False
     dupd: bool = False
     value: object | None = None
+    sg_values: tuple | None = None
     children: list["SclDA"] = field(default_factory=list)
 
     @property
@@ -227,6 +266,89 @@ class SclReportControl:
         return [f"{self.name}{i:02d}" for i in range(1, self.max_instances + 1)]
 
 
+@dataclass(frozen=True)
+class SclPhyAddress:
+    """A ``GSE``/``SMV`` address of the ``Communication`` section.
+
+    :ivar mac: destination MAC address (6 octets)
+    :ivar appid: APPID (the SCL text is hexadecimal)
+    :ivar vlan_id: VLAN-ID (hexadecimal in SCL)
+    :ivar vlan_priority: VLAN-PRIORITY (0..7)
+    """
+
+    mac: bytes
+    appid: int
+    vlan_id: int
+    vlan_priority: int
+
+    @property
+    def mac_text(self) -> str:
+        """``01-0C-CD-01-00-01``."""
+        return "-".join(f"{b:02X}" for b in self.mac)
+
+
+@dataclass
+class SclLogControl:
+    """A ``LogControl`` element; its log is ``log_name`` on the same LN."""
+
+    name: str
+    dataset: str
+    log_name: str
+    log_ena: bool
+    reason_code: bool
+    intg_pd: int
+    buf_time: int
+    trg_ops: frozenset[str]
+
+
+@dataclass
+class SclGSEControl:
+    """A ``GSEControl`` element with its ``GSE`` address and MinTime/MaxTime (ms) if the
+    ``Communication`` section has them."""
+
+    name: str
+    dataset: str
+    conf_rev: int
+    app_id: str
+    gse_type: str
+    fixed_offs: bool
+    address: SclPhyAddress | None
+    min_time: int | None
+    max_time: int | None
+
+
+@dataclass
+class SclSVControl:
+    """A ``SampledValueControl`` element with its ``SMV`` address.
+
+    :ivar smp_mod: 0 samples per period, 1 samples per second, 2 seconds per sample
+    :ivar opt_fields: OptFlds value (:data:`SMV_OPTS_BITS`)
+    """
+
+    name: str
+    dataset: str
+    conf_rev: int
+    smv_id: str
+    multicast: bool
+    smp_rate: int
+    nof_asdu: int
+    smp_mod: int
+    opt_fields: int
+    address: SclPhyAddress | None
+
+    @property
+    def fc(self) -> str:
+        return "MS" if self.multicast else "US"
+
+
+@dataclass
+class SclSettingControl:
+    """A ``SettingControl`` element (on LLN0): groups 1..``num_of_sgs``, active ``act_sg``."""
+
+    num_of_sgs: int
+    act_sg: int
+
+
 @dataclass
 class SclLN:
     """An instantiated logical node."""
@@ -239,6 +361,12 @@ class SclLN:
     dos: list[SclDO] = field(default_factory=list)
     datasets: list[SclDataSet] = field(default_factory=list)
     report_controls: list[SclReportControl] = field(default_factory=list)
+    #: names of the ``Log`` elements (MMS journals ``LN$name``)
+    logs: list[str] = field(default_factory=list)
+    log_controls: list[SclLogControl] = field(default_factory=list)
+    gse_controls: list[SclGSEControl] = field(default_factory=list)
+    sv_controls: list[SclSVControl] = field(default_factory=list)
+    setting_control: SclSettingControl | None = None
 
     def fcs(self) -> set[str]:
         out: set[str] = set()
@@ -261,6 +389,14 @@ class SclLD:
                 return ln
         raise KeyError(f"{self.domain}: no logical node {name!r}")
 
+    @property
+    def setting_control(self) -> SclSettingControl | None:
+        """The ``SettingControl`` of this LD's LLN0, if any."""
+        for ln in self.lns:
+            if ln.setting_control is not None:
+                return ln.setting_control
+        return None
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -274,6 +410,8 @@ class Leaf:
     :ivar enum_type: EnumType id for ``Enum`` leaves
     :ivar under_struct: True when the leaf is a component of a constructed attribute
         (``mag.f``); the Rust-based peer server cannot write those
+    :ivar sg_values: FC SG leaves with ``Val sGroup``: the value of each group (index 0 =
+        group 1); ``value`` is then the active group's value
     """
 
     ref: str
@@ -282,6 +420,7 @@ class Leaf:
     value: object | None
     enum_type: str | None = None
     under_struct: bool = False
+    sg_values: tuple | None = None
 
     @property
     def domain(self) -> str:
@@ -297,6 +436,10 @@ class Leaf:
         """MMS item name ``LN$FC$DO$DA...``."""
         ln, rest = self.path.split(".", 1)
         return "$".join([ln, self.fc, *rest.split(".")])
+
+
+#: (address, MinTime ms, MaxTime ms) of a GSE/SMV element
+_Address = tuple[SclPhyAddress | None, int | None, int | None]
 
 
 # --------------------------------------------------------------------------------- reader
@@ -339,6 +482,8 @@ class SclModel:
             self.enum_types[e.get("id")] = {
                 (v.text or "").strip(): int(v.get("ord")) for v in e.findall("s:EnumVal", _NS)
             }
+        #: (ldInst, cbName) -> (GSE/SMV element, address, min_time ms, max_time ms) of this IED
+        self._addresses = self._read_addresses(root)
         self.lds: list[SclLD] = []
         for ap in ied.findall("s:AccessPoint", _NS):
             server = ap.find("s:Server", _NS)
@@ -371,9 +516,22 @@ class SclModel:
         """DO names of an LN, in type order."""
         return [do.name for do in self.ld(ld).ln(ln).dos]
 
-    def leaves(self) -> list[Leaf]:
-        """All basic-type attributes of all LDs (file/type order)."""
-        return list(self._iter_leaves())
+    def leaves(self, se_twins: bool = False) -> list[Leaf]:
+        """All basic-type attributes of all LDs (file/type order).
+
+        :param se_twins: also the FC SE twin of each FC SG attribute of an LD with a
+            ``SettingControl`` (right after it; same value and per-group values), as
+            libiec61850 and py61850's server expose them (the Rust-based server does not list
+            them)
+        """
+        if not se_twins:
+            return list(self._iter_leaves())
+        out: list[Leaf] = []
+        for lf in self._iter_leaves():
+            out.append(lf)
+            if lf.fc == "SG" and self.ld(lf.domain).setting_control is not None:
+                out.append(dataclasses.replace(lf, fc="SE"))
+        return out
 
     def leaf(self, ref: str, fc: str | None = None) -> Leaf:
         """The leaf with object reference ``ref`` (and ``fc`` if the name alone is ambiguous)."""
@@ -390,43 +548,98 @@ class SclModel:
         """``(LN name, report control)`` pairs of an LD."""
         return [(ln.name, rc) for ln in self.ld(ld).lns for rc in ln.report_controls]
 
+    def log_controls(self, ld: str) -> list[tuple[str, SclLogControl]]:
+        """``(LN name, log control)`` pairs of an LD."""
+        return [(ln.name, lc) for ln in self.ld(ld).lns for lc in ln.log_controls]
+
+    def logs(self, ld: str) -> list[str]:
+        """The logs (MMS journals) of an LD as ``LN$name``."""
+        return [f"{ln.name}${name}" for ln in self.ld(ld).lns for name in ln.logs]
+
+    def gse_controls(self, ld: str) -> list[tuple[str, SclGSEControl]]:
+        """``(LN name, GSE control)`` pairs of an LD."""
+        return [(ln.name, gc) for ln in self.ld(ld).lns for gc in ln.gse_controls]
+
+    def sv_controls(self, ld: str) -> list[tuple[str, SclSVControl]]:
+        """``(LN name, sampled value control)`` pairs of an LD."""
+        return [(ln.name, sc) for ln in self.ld(ld).lns for sc in ln.sv_controls]
+
+    def setting_control(self, ld: str) -> SclSettingControl | None:
+        """The ``SettingControl`` of an LD (on its LLN0), or None."""
+        return self.ld(ld).setting_control
+
+    def sg_leaves(self, ld: str | None = None) -> list[Leaf]:
+        """The FC SG leaves (of one LD, or of all), each with its per-group values."""
+        return [lf for lf in self._iter_leaves() if lf.fc == "SG" and (ld is None or self.ld(ld) is self.ld(lf.domain))]
+
     def mms_names(self, ld: str, control_blocks: str = "full", case_sensitive: bool = False,
-                  owner: bool = False) -> list[str]:
+                  owner: bool = False, setting_groups: bool = True, se_twins: bool = True,
+                  sgcb_attributes: tuple[str, ...] = SGCB_ATTRIBUTES, log_blocks: bool = True,
+                  gse_blocks: bool = True, lcb_attributes: tuple[str, ...] = LCB_ATTRIBUTES) -> list[str]:
         """The named variables GetNameList(namedVariable, domain) should return, sorted.
 
         :param ld: MMS domain name (or LD inst)
-        :param control_blocks: ``"full"``: ``LN$RP``/``LN$BR``, each RCB and its components
-            (what libiec61850 lists, and IEC 61850-8-1); ``"names"``: only the RCB names
-            ``LN$RP$name01`` (what the Rust-based server lists); ``"none"``: data only
+        :param control_blocks: ``"full"``: ``LN$RP``/``LN$BR``/``LN$LG``/``LN$GO``/``LN$MS``/
+            ``LN$US``, each control block and its components (what libiec61850 lists, and
+            IEC 61850-8-1); ``"names"``: only the block names ``LN$RP$name01``,
+            ``LN$LG$name`` (what the Rust-based server lists); ``"none"``: data only (and the
+            SGCB)
         :param case_sensitive: sort by code point (the Rust-based server) instead of
             libiec61850's case-insensitive order (see :func:`mms_sort_key`)
         :param owner: with ``"full"``, every RCB also has the Edition 2 ``Owner`` component
             (py61850's server; libiec61850 1.6 leaves it out)
+        :param setting_groups: an LD with a ``SettingControl`` has ``LLN0$SP``,
+            ``LLN0$SP$SGCB`` and its components ``sgcb_attributes`` (:data:`SGCB_ATTRIBUTES`;
+            the Rust-based server has no ``ResvTms``)
+        :param se_twins: with ``setting_groups``, the FC SE twin of every FC SG attribute
+            (``LN$SE...``); the Rust-based server lists none
+        :param log_blocks: the LCBs (``"full"``: with their components ``lcb_attributes``,
+            :data:`LCB_ATTRIBUTES` per IEC 61850-8-1, or :data:`LIBIEC_LCB_ATTRIBUTES`)
+        :param gse_blocks: the GoCBs and SVCBs (:data:`GOCB_ATTRIBUTES`,
+            :data:`MSVCB_ATTRIBUTES`, :data:`USVCB_ATTRIBUTES`); the Rust-based server has none
         """
         if control_blocks not in ("full", "names", "none"):
             raise ValueError(f"control_blocks={control_blocks!r}")
         names: set[str] = set()
-        for ln in self.ld(ld).lns:
+        the_ld = self.ld(ld)
+        with_sg = setting_groups and the_ld.setting_control is not None
+        for ln in the_ld.lns:
             names.add(ln.name)
             fcs = ln.fcs()
+            if with_sg and se_twins and "SG" in fcs:
+                fcs = fcs | {"SE"}
             for fc in fcs:
                 names.add(f"{ln.name}${fc}")
                 for do in ln.dos:
-                    if fc in do.fcs():
+                    do_fcs = do.fcs()
+                    if fc in do_fcs:
                         self._add_names(names, f"{ln.name}${fc}${do.name}", do, fc)
+                    elif fc == "SE" and "SG" in do_fcs:
+                        self._add_names(names, f"{ln.name}$SE${do.name}", do, "SG")
+            if with_sg and ln.setting_control is not None:
+                names.add(f"{ln.name}$SP")
+                names.add(f"{ln.name}$SP$SGCB")
+                names.update(f"{ln.name}$SP$SGCB${a}" for a in sgcb_attributes)
             if control_blocks == "none":
                 continue
+            blocks: list[tuple[str, str, tuple[str, ...]]] = []
             for rc in ln.report_controls:
-                fc = "BR" if rc.buffered else "RP"
-                attrs = BRCB_ATTRIBUTES if rc.buffered else URCB_ATTRIBUTES
+                for inst in rc.instances():
+                    if rc.buffered:
+                        blocks.append(("BR", inst, BRCB_ATTRIBUTES + (("Owner",) if owner else ())))
+                    else:
+                        blocks.append(("RP", inst, URCB_ATTRIBUTES + (("Owner",) if owner else ())))
+            if log_blocks:
+                blocks += [("LG", lc.name, tuple(lcb_attributes)) for lc in ln.log_controls]
+            if gse_blocks:
+                blocks += [("GO", gc.name, GOCB_ATTRIBUTES) for gc in ln.gse_controls]
+                blocks += [(sc.fc, sc.name, MSVCB_ATTRIBUTES if sc.multicast else USVCB_ATTRIBUTES)
+                           for sc in ln.sv_controls]
+            for fc, name, attrs in blocks:
+                names.add(f"{ln.name}${fc}${name}")
                 if control_blocks == "full":
                     names.add(f"{ln.name}${fc}")
-                for inst in rc.instances():
-                    names.add(f"{ln.name}${fc}${inst}")
-                    if control_blocks == "full":
-                        names.update(f"{ln.name}${fc}${inst}${a}" for a in attrs)
-                        if owner:
-                            names.add(f"{ln.name}${fc}${inst}$Owner")
+                    names.update(f"{ln.name}${fc}${name}${a}" for a in attrs)
         return sorted(names) if case_sensitive else sorted(names, key=mms_sort_key)
 
     # ------------------------------------------------------------------ internals
@@ -459,7 +672,7 @@ class SclModel:
                 yield from self._da_leaves(f"{ref}.{ch.name}", ch, True)
         else:
             enum = da.type_id if da.btype == "Enum" else None
-            yield Leaf(ref, da.fc, da.btype, da.value, enum, under_struct)
+            yield Leaf(ref, da.fc, da.btype, da.value, enum, under_struct, da.sg_values)
 
     def _read_ld(self, ldev: etree._Element) -> SclLD:
         inst = ldev.get("inst")
@@ -491,13 +704,212 @@ class SclModel:
                 ln.datasets.append(self._read_dataset(ds_el, inst))
             for rc_el in el.findall("s:ReportControl", _NS):
                 ln.report_controls.append(self._read_rc(rc_el))
-            for unsupported in ("LogControl", "GSEControl", "SampledValueControl", "SettingControl"):
-                if el.find(f"s:{unsupported}", _NS) is not None:
-                    raise SclModelError(
-                        f"{_where(self.path, el)}: <{unsupported}> is not supported by this reader"
-                    )
+            ln.logs = [lg.get("name", "") for lg in el.findall("s:Log", _NS)]
+            for lc_el in el.findall("s:LogControl", _NS):
+                ln.log_controls.append(self._read_lc(lc_el, ln, inst))
+            is_ln0 = tag == "LN0"
+            for gc_el in el.findall("s:GSEControl", _NS):
+                self._only_ln0(gc_el, is_ln0)
+                ln.gse_controls.append(self._read_gc(gc_el, inst))
+            for sc_el in el.findall("s:SampledValueControl", _NS):
+                self._only_ln0(sc_el, is_ln0)
+                ln.sv_controls.append(self._read_sc(sc_el, inst))
+            for sgc_el in el.findall("s:SettingControl", _NS):
+                self._only_ln0(sgc_el, is_ln0)
+                if ln.setting_control is not None:
+                    raise SclModelError(f"{_where(self.path, sgc_el)}: a second SettingControl")
+                ln.setting_control = self._read_sgc(sgc_el)
+            self._check_names(ln, el)
             ld.lns.append(ln)
+        self._check_setting_groups(ld, ldev)
         return ld
+
+    # ---- control blocks other than RCBs
+
+    def _only_ln0(self, el: etree._Element, is_ln0: bool) -> None:
+        if not is_ln0:
+            raise SclModelError(f"{_where(self.path, el)}: allowed on LLN0 only")
+
+    def _check_names(self, ln: SclLN, el: etree._Element) -> None:
+        seen: set[tuple[str, str]] = set()
+        for name in [*(lc.name for lc in ln.log_controls), *(gc.name for gc in ln.gse_controls),
+                     *(sc.name for sc in ln.sv_controls), *ln.logs]:
+            if not name:
+                raise SclModelError(f"{_where(self.path, el)}: a log or control block without a name")
+        for kind, names in (("Log", ln.logs), ("LogControl", [lc.name for lc in ln.log_controls]),
+                            ("GSEControl", [gc.name for gc in ln.gse_controls]),
+                            ("SampledValueControl", [sc.name for sc in ln.sv_controls])):
+            for name in names:
+                if (kind, name) in seen:
+                    raise SclModelError(f"{_where(self.path, el)}: two <{kind}> named {name!r}")
+                seen.add((kind, name))
+        datasets = {ds.name for ds in ln.datasets}
+        for kind, cbs in (("LogControl", ln.log_controls), ("GSEControl", ln.gse_controls),
+                          ("SampledValueControl", ln.sv_controls)):
+            for cb in cbs:
+                if cb.dataset and cb.dataset not in datasets:
+                    raise SclModelError(f"{_where(self.path, el)}: <{kind} {cb.name}> datSet {cb.dataset!r} "
+                                        "is not a data set of this LN")
+
+    def _read_lc(self, el: etree._Element, ln: SclLN, ld_inst: str) -> SclLogControl:
+        where = _where(self.path, el)
+        # the log's LN (schema defaults: this LD, no prefix, LLN0); logs in another LN: not supported
+        target = (el.get("ldInst", ld_inst), el.get("prefix", ""), el.get("lnClass", "LLN0"), el.get("lnInst", ""))
+        if target != (ld_inst, ln.prefix, ln.ln_class, ln.inst):
+            raise SclModelError(f"{where}: a log in another logical node is not supported")
+        log_name = el.get("logName")
+        if not log_name:
+            raise SclModelError(f"{where}: LogControl without logName")
+        if log_name not in ln.logs:
+            raise SclModelError(f"{where}: logName {log_name!r} is not a <Log> of this LN")
+        trg = el.find("s:TrgOps", _NS)
+        try:
+            return SclLogControl(
+                name=el.get("name", ""),
+                dataset=el.get("datSet", ""),
+                log_name=log_name,
+                log_ena=_xs_bool(el.get("logEna", "true")),
+                reason_code=_xs_bool(el.get("reasonCode", "true")),
+                intg_pd=int(el.get("intgPd", "0")),
+                buf_time=int(el.get("bufTime", "0")),
+                trg_ops=frozenset(k for k, v in (trg.attrib.items() if trg is not None else []) if _xs_bool(v)),
+            )
+        except ValueError as exc:
+            raise SclModelError(f"{where}: {exc}") from exc
+
+    def _address(self, el: etree._Element, ld_inst: str, kind: str) -> _Address:
+        """The GSE/SMV address of a control block (None, None, None when there is none)."""
+        return self._addresses.get((kind, ld_inst, el.get("name", "")), (None, None, None))
+
+    def _read_gc(self, el: etree._Element, ld_inst: str) -> SclGSEControl:
+        where = _where(self.path, el)
+        gse_type = el.get("type", "GOOSE")
+        if gse_type != "GOOSE":
+            raise SclModelError(f"{where}: GSEControl type {gse_type!r} is not supported (GOOSE only)")
+        addr, min_time, max_time = self._address(el, ld_inst, "GSE")
+        try:
+            return SclGSEControl(
+                name=el.get("name", ""),
+                dataset=el.get("datSet", ""),
+                conf_rev=int(el.get("confRev", "0")),
+                app_id=el.get("appID", ""),
+                gse_type=gse_type,
+                fixed_offs=_xs_bool(el.get("fixedOffs", "false")),
+                address=addr,
+                min_time=min_time,
+                max_time=max_time,
+            )
+        except ValueError as exc:
+            raise SclModelError(f"{where}: {exc}") from exc
+
+    def _read_sc(self, el: etree._Element, ld_inst: str) -> SclSVControl:
+        where = _where(self.path, el)
+        opts = el.find("s:SmvOpts", _NS)
+        opt_fields = 0
+        for k, v in (opts.attrib.items() if opts is not None else []):
+            if k not in SMV_OPTS_BITS:
+                raise SclModelError(f"{where}: unknown SmvOpts attribute {k!r}")
+            if _xs_bool(v):
+                opt_fields |= 1 << SMV_OPTS_BITS[k]
+        smp_mod = el.get("smpMod", "SmpPerPeriod")
+        if smp_mod not in SMP_MODS:
+            raise SclModelError(f"{where}: unknown smpMod {smp_mod!r}")
+        addr, _, _ = self._address(el, ld_inst, "SMV")
+        try:
+            return SclSVControl(
+                name=el.get("name", ""),
+                dataset=el.get("datSet", ""),
+                conf_rev=int(el.get("confRev", "0")),
+                smv_id=el.get("smvID", ""),
+                multicast=_xs_bool(el.get("multicast", "true")),
+                smp_rate=int(el.get("smpRate", "0")),
+                nof_asdu=int(el.get("nofASDU", "0")),
+                smp_mod=SMP_MODS[smp_mod],
+                opt_fields=opt_fields,
+                address=addr,
+            )
+        except ValueError as exc:
+            raise SclModelError(f"{where}: {exc}") from exc
+
+    def _read_sgc(self, el: etree._Element) -> SclSettingControl:
+        where = _where(self.path, el)
+        try:
+            num = int(el.get("numOfSGs", ""))
+            act = int(el.get("actSG", "1"))
+        except ValueError as exc:
+            raise SclModelError(f"{where}: {exc}") from exc
+        if num < 1 or not 1 <= act <= num:
+            raise SclModelError(f"{where}: numOfSGs={num} actSG={act}")
+        return SclSettingControl(num_of_sgs=num, act_sg=act)
+
+    def _check_setting_groups(self, ld: SclLD, ldev: etree._Element) -> None:
+        """Per-group values need a SettingControl on the LD and a value for every group; the
+        initial value of an FC SG leaf is the active group's."""
+        sgc = ld.setting_control
+
+        def walk(node: SclDO | SclDA, ref: str) -> None:
+            for ch in node.children:
+                if isinstance(ch, SclDO):
+                    walk(ch, f"{ref}.{ch.name}")
+                elif ch.is_struct:
+                    walk(ch, f"{ref}.{ch.name}")
+                elif ch.sg_values is not None:
+                    where = f"{self.path}: {ld.domain}/{ref}.{ch.name}"
+                    if sgc is None:
+                        raise SclModelError(f"{where}: Val sGroup without a SettingControl in the LD")
+                    if ch.fc != "SG":
+                        raise SclModelError(f"{where}: Val sGroup on an attribute with FC {ch.fc} (SG only)")
+                    if len(ch.sg_values) != sgc.num_of_sgs or any(v is None for v in ch.sg_values):
+                        raise SclModelError(f"{where}: needs a Val for each of the {sgc.num_of_sgs} setting groups")
+                    ch.value = ch.sg_values[sgc.act_sg - 1]
+
+        for ln in ld.lns:
+            for do in ln.dos:
+                walk(do, f"{ln.name}.{do.name}")
+
+    def _read_addresses(self, root: etree._Element) -> dict[tuple[str, str, str], _Address]:
+        out: dict[tuple[str, str, str], _Address] = {}
+        for cap in root.iterfind("s:Communication/s:SubNetwork/s:ConnectedAP", _NS):
+            if cap.get("iedName") != self.ied_name:
+                continue
+            for kind in ("GSE", "SMV"):
+                for el in cap.findall(f"s:{kind}", _NS):
+                    key = (kind, el.get("ldInst", ""), el.get("cbName", ""))
+                    if key in out:
+                        raise SclModelError(f"{_where(self.path, el)}: a second {kind} for {key[1]}/{key[2]}")
+                    addr_el = el.find("s:Address", _NS)
+                    addr = self._read_phy_address(addr_el) if addr_el is not None else None
+                    out[key] = (addr, self._read_ms(el.find("s:MinTime", _NS)),
+                                self._read_ms(el.find("s:MaxTime", _NS)))
+        return out
+
+    def _read_phy_address(self, el: etree._Element) -> SclPhyAddress:
+        ps = {p.get("type"): (p.text or "").strip() for p in el.findall("s:P", _NS)}
+        where = _where(self.path, el)
+        try:
+            mac = bytes(int(x, 16) for x in ps["MAC-Address"].split("-"))
+            if len(mac) != 6:
+                raise ValueError(f"MAC-Address {ps['MAC-Address']!r}")
+            addr = SclPhyAddress(mac=mac, appid=int(ps["APPID"], 16), vlan_id=int(ps.get("VLAN-ID", "0"), 16),
+                                 vlan_priority=int(ps.get("VLAN-PRIORITY", "4"), 10))
+        except (KeyError, ValueError) as exc:
+            raise SclModelError(f"{where}: bad address: {exc}") from exc
+        if not (0 <= addr.appid <= 0xFFFF and 0 <= addr.vlan_id <= 0xFFF and 0 <= addr.vlan_priority <= 7):
+            raise SclModelError(f"{where}: address out of range: {addr}")
+        return addr
+
+    def _read_ms(self, el: etree._Element | None) -> int | None:
+        """MinTime/MaxTime in ms (``unit="s"``, multiplier ``m`` or none)."""
+        if el is None:
+            return None
+        where = _where(self.path, el)
+        if el.get("unit", "s") != "s" or el.get("multiplier", "m") not in ("m", ""):
+            raise SclModelError(f"{where}: only unit s with multiplier m (or none) is supported")
+        try:
+            v = float((el.text or "").strip())
+        except ValueError as exc:
+            raise SclModelError(f"{where}: {exc}") from exc
+        return round(v if el.get("multiplier", "m") == "m" else v * 1000)
 
     def _instance_values(self, ln_el: etree._Element) -> dict[str, etree._Element]:
         """Map ``DO.SDO.DA.BDA`` paths to the ``DAI`` elements of an LN instance."""
@@ -567,14 +979,29 @@ class SclModel:
             return da
         if btype == "Enum" and da.type_id not in self.enum_types:
             raise SclModelError(f"{_where(self.path, el)}: unknown EnumType {da.type_id!r}")
-        val_el = None
         dai = inst_values.get(path)
-        if dai is not None:
-            val_el = dai.find("s:Val", _NS)
-        if val_el is None:
-            val_el = el.find("s:Val", _NS)
-        if val_el is not None:
-            da.value = self._convert(val_el, btype, da.type_id)
+        vals = dai.findall("s:Val", _NS) if dai is not None else []
+        if not vals:
+            vals = el.findall("s:Val", _NS)
+        plain = [v for v in vals if v.get("sGroup") is None]
+        grouped = [v for v in vals if v.get("sGroup") is not None]
+        if len(plain) > 1:
+            raise SclModelError(f"{_where(self.path, plain[1])}: more than one Val without sGroup")
+        if plain:
+            da.value = self._convert(plain[0], btype, da.type_id)
+        if grouped:
+            if plain:
+                raise SclModelError(f"{_where(self.path, plain[0])}: Val with and without sGroup")
+            by_group: dict[int, object] = {}
+            for v in grouped:
+                try:
+                    g = int(v.get("sGroup", ""))
+                except ValueError:
+                    g = 0
+                if g < 1 or g in by_group:
+                    raise SclModelError(f"{_where(self.path, v)}: bad or repeated sGroup {v.get('sGroup')!r}")
+                by_group[g] = self._convert(v, btype, da.type_id)
+            da.sg_values = tuple(by_group.get(g) for g in range(1, max(by_group) + 1))
         return da
 
     def _convert(self, val_el: etree._Element, btype: str, type_id: str | None) -> object:
