@@ -8,7 +8,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, NamedTuple, Optional, Sequence, Union
 
-from . import _ffi, _files
+from . import _cb, _ffi, _files, _log
 from ._control import ControlObject, LastApplError, _ControlRouter, free_controls
 from ._enums import (
     ACSIClass,
@@ -26,12 +26,17 @@ from ._errors import (
     IedConnectionException,
     InvalidArgumentError,
     NotConnectedError,
+    ObjectAccessUnsupportedError,
+    ObjectDoesNotExistError,
+    ObjectUndefinedError,
     UnexpectedValueError,
     code_for_data_access_error,
     describe_code,
     exception_for,
 )
+from ._cb import GooseControlBlock, LogControlBlock, SettingGroupControlBlock, SVControlBlock
 from ._files import FileDirectoryEntry
+from ._log import JournalEntry, LogPage
 from ._report import (
     Report,
     ReportControlBlock,
@@ -1612,6 +1617,236 @@ class IedConnection:
         a = _files._name_bytes(old, "file name")
         b = _files._name_bytes(new, "new file name")
         self._call("rename_file", _ref_str(old), None, self._lib.i61_client_rename_file, a, b)
+
+    # --------------------------------------------------- logs (LCB, journals)
+    # (LogControlBlock lives in _cb.py, the ReadJournal paging in _log.py)
+
+    def get_logical_device_logs(self, logical_device_name: Reference) -> list[str]:
+        """Names of the logs (MMS journals) of a logical device (``["LLN0$EventLog"]``)."""
+        ld = _ref_bytes(logical_device_name)
+        return self._strlist(
+            "get_logical_device_logs", _ref_str(logical_device_name), self._lib.i61_client_get_journal_names, ld
+        )
+
+    def read_lcb(self, lcb_reference: Reference) -> LogControlBlock:
+        """Read a log control block (all attributes in one request).
+
+        :param lcb_reference: ``"LD/LLN0.EventLog"``, ``"LD/LLN0.LG.EventLog"``
+            or ``"LD/LLN0$LG$EventLog"``
+        :returns: a :class:`~py61850.client.LogControlBlock`
+        :raises ObjectReferenceInvalidError: not an LCB reference
+        :raises ObjectDoesNotExistError: the server has no such LCB
+        """
+        ld, ln, _fc_name, name = _cb.split_cb_reference(lcb_reference, ("LG",), "log control block")
+        ref = f"{ld}/{ln}.LG.{name}"
+        return _cb.read_cb(self, "read_lcb", _ref_str(lcb_reference).strip(), ref, _cb.KIND_LCB, LogControlBlock)
+
+    def update_lcb_values(self, lcb: LogControlBlock) -> None:
+        """Read all attributes of ``lcb`` again from the server (forgets local changes)."""
+        if not isinstance(lcb, LogControlBlock):
+            raise TypeError(f"update_lcb_values needs a LogControlBlock, got {type(lcb).__name__}")
+        _cb.update_cb(self, lcb, "update_lcb_values")
+
+    def set_lcb_values(self, lcb: LogControlBlock, single_request: bool = True) -> None:
+        """Write the attributes of ``lcb`` changed since it was read (LogEna
+        last when enabling, first when disabling).
+
+        :param single_request: one MMS Write with all of them; ``False``: one
+            Write per attribute, stopping at the first refusal
+        :raises IedConnectionException: the subclass of the server's answer for
+            the first refused attribute; its ``reference`` is
+            ``"<lcb reference>.<attribute>"``
+        """
+        if not isinstance(lcb, LogControlBlock):
+            raise TypeError(f"set_lcb_values needs a LogControlBlock, got {type(lcb).__name__}")
+        _cb.set_cb(self, lcb, single_request, "set_lcb_values")
+
+    def query_log_by_time(
+        self,
+        log_ref: Reference,
+        start: Optional[_log.TimeLike] = None,
+        end: Optional[_log.TimeLike] = None,
+        *,
+        max_entries: int = _log.MAX_ENTRIES,
+    ) -> list[JournalEntry]:
+        """All entries of a log made between ``start`` and ``end`` (QueryLogByTime,
+        MMS ReadJournal), oldest first. A server sends long answers in parts
+        (``moreFollows``): they are all fetched, each continuing after the last
+        entry received.
+
+        :param log_ref: the log, ``"LD/LN$LogName"`` (an LCB's
+            :attr:`~py61850.client.LogControlBlock.log_ref`) or ``"LD/LN.LogName"``
+        :param start: an aware datetime (naive = UTC), a Timestamp or int ms since
+            1970; ``None`` (or a time before 1984, the protocol's epoch): from the
+            oldest entry
+        :param end: same forms; ``None``: up to the newest entry
+        :param max_entries: stop with :class:`~py61850.client.UnexpectedValueError`
+            beyond this many entries (its ``entries`` attribute holds them)
+        :returns: list of :class:`~py61850.client.JournalEntry`
+        :raises ObjectDoesNotExistError: no such log
+        :raises UnexpectedValueError: the server said more entries follow but
+            sent none (the loop would not end)
+        """
+        return _log.all_by_time(self, log_ref, start, end, max_entries)
+
+    def query_log_after(
+        self,
+        log_ref: Reference,
+        entry_id: bytes,
+        time: _log.TimeLike,
+        *,
+        max_entries: int = _log.MAX_ENTRIES,
+    ) -> list[JournalEntry]:
+        """All entries of a log after the entry ``entry_id`` made at ``time``
+        (QueryLogAfter, MMS ReadJournal entryToStartAfter), oldest first, all
+        parts fetched. Pass the :attr:`~py61850.client.JournalEntry.entry_id` and
+        :attr:`~py61850.client.JournalEntry.time` of the last entry seen to get
+        only what is new.
+
+        :param entry_id: EntryID octets (or their hex text)
+        :param time: the time of that entry (datetime, Timestamp or int ms)
+        :raises ObjectDoesNotExistError: no such log
+        """
+        return _log.all_after(self, log_ref, entry_id, time, None, max_entries)
+
+    def query_log_page_by_time(
+        self, log_ref: Reference, start: Optional[_log.TimeLike] = None, end: Optional[_log.TimeLike] = None
+    ) -> LogPage:
+        """One answer of QueryLogByTime: the first entries between ``start`` and
+        ``end`` the server sends at once, and whether more follow (continue with
+        :meth:`query_log_page_after` from the last entry).
+
+        :returns: a :class:`~py61850.client.LogPage`
+        """
+        return _log.page_by_time(self, log_ref, start, end)
+
+    def query_log_page_after(
+        self, log_ref: Reference, entry_id: bytes, time: _log.TimeLike, end: Optional[_log.TimeLike] = None
+    ) -> LogPage:
+        """One answer of QueryLogAfter: entries after ``entry_id`` (made at
+        ``time``), up to ``end`` if given.
+
+        :returns: a :class:`~py61850.client.LogPage`
+        """
+        return _log.page_after(self, log_ref, entry_id, time, end)
+
+    # ---------------------------------------------------------- setting groups
+
+    def read_sgcb(self, ld: Reference) -> SettingGroupControlBlock:
+        """Read the setting group control block of a logical device.
+
+        :param ld: ``"TESTLD0"`` (or ``"TESTLD0/LLN0"``)
+        :returns: a :class:`~py61850.client.SettingGroupControlBlock`
+        :raises ObjectDoesNotExistError: the logical device has no SGCB
+        """
+        name = _cb.sgcb_ld(ld)
+        return _cb.read_cb(self, "read_sgcb", f"{name}/LLN0.SP.SGCB", name, _cb.KIND_SGCB, SettingGroupControlBlock)
+
+    def _sg_call(self, op: str, ld: Reference, attr: str, fn: Callable[..., int], *args: Any) -> None:
+        name = _cb.sgcb_ld(ld)
+        self._call(op, f"{name}/LLN0.SP.SGCB.{attr}", None, fn, name.encode("utf-8"), *args)
+
+    def select_active_sg(self, ld: Reference, sg: int) -> None:
+        """Make setting group ``sg`` (1..NumOfSG) the active one (SelectActiveSG:
+        writes ActSG).
+
+        :raises AccessDeniedError: the server refused (no such group, a veto)
+        """
+        self._sg_call("select_active_sg", ld, "ActSG", self._lib.i61_client_select_active_sg,
+                      _cb.check_sg(sg, "setting group"))
+
+    def select_edit_sg(self, ld: Reference, sg: int) -> None:
+        """Reserve setting group ``sg`` for editing (SelectEditSG: writes EditSG);
+        its values are then written with FC SE (``write_value(ref, FC.SE, v)``)
+        and applied with :meth:`confirm_edit_sg_values`. ``sg = 0`` releases the
+        reservation without applying anything.
+
+        :raises TemporarilyUnavailableError: another client is editing (server dependent)
+        :raises AccessDeniedError: the server refused
+        """
+        self._sg_call("select_edit_sg", ld, "EditSG", self._lib.i61_client_select_edit_sg,
+                      _cb.check_sg(sg, "setting group"))
+
+    def confirm_edit_sg_values(self, ld: Reference) -> None:
+        """Apply the SE values written to the group being edited
+        (ConfirmEditSGValues: writes CnfEdit TRUE)."""
+        self._sg_call("confirm_edit_sg_values", ld, "CnfEdit", self._lib.i61_client_confirm_edit_sg)
+
+    # -------------------------------------------------------------- GoCB, SVCB
+
+    def read_gocb(self, gocb_reference: Reference) -> GooseControlBlock:
+        """Read a GOOSE control block (all attributes in one request).
+
+        :param gocb_reference: ``"LD/LLN0.gcbEvents"``, ``"LD/LLN0.GO.gcbEvents"``
+            or ``"LD/LLN0$GO$gcbEvents"``
+        :returns: a :class:`~py61850.client.GooseControlBlock`
+        :raises ObjectDoesNotExistError: the server has no such GoCB
+        """
+        ld, ln, _fc_name, name = _cb.split_cb_reference(gocb_reference, ("GO",), "GOOSE control block")
+        ref = f"{ld}/{ln}.GO.{name}"
+        return _cb.read_cb(self, "read_gocb", _ref_str(gocb_reference).strip(), ref, _cb.KIND_GOCB,
+                           GooseControlBlock)
+
+    def update_gocb_values(self, gocb: GooseControlBlock) -> None:
+        """Read all attributes of ``gocb`` again from the server (forgets local changes)."""
+        if not isinstance(gocb, GooseControlBlock):
+            raise TypeError(f"update_gocb_values needs a GooseControlBlock, got {type(gocb).__name__}")
+        _cb.update_cb(self, gocb, "update_gocb_values")
+
+    def set_gocb_values(self, gocb: GooseControlBlock, single_request: bool = True) -> None:
+        """Write the attributes of ``gocb`` changed since it was read (GoEna
+        last when enabling, first when disabling). Servers accept changes of
+        GoID, DatSet and DstAddress only while GoEna is FALSE.
+
+        :raises IedConnectionException: the subclass of the server's answer for
+            the first refused attribute; its ``reference`` is
+            ``"<gocb reference>.<attribute>"``
+        """
+        if not isinstance(gocb, GooseControlBlock):
+            raise TypeError(f"set_gocb_values needs a GooseControlBlock, got {type(gocb).__name__}")
+        _cb.set_cb(self, gocb, single_request, "set_gocb_values")
+
+    def read_svcb(self, svcb_reference: Reference) -> SVControlBlock:
+        """Read a sampled value control block (all attributes in one request).
+
+        :param svcb_reference: ``"LD/LLN0.MS.svcbMeas"`` (multicast),
+            ``"LD/LLN0.US.name"`` (unicast), or ``"LD/LLN0.svcbMeas"``: then MS is
+            tried first, US second
+        :returns: a :class:`~py61850.client.SVControlBlock`
+        :raises ObjectDoesNotExistError: the server has neither
+        """
+        ld, ln, fc_name, name = _cb.split_cb_reference(svcb_reference, ("MS", "US"),
+                                                       "sampled value control block")
+        shown = _ref_str(svcb_reference).strip()
+        if fc_name is not None:
+            kind = _cb.KIND_MSVCB if fc_name == "MS" else _cb.KIND_USVCB
+            return _cb.read_cb(self, "read_svcb", shown, f"{ld}/{ln}.{fc_name}.{name}", kind, SVControlBlock)
+        try:
+            return _cb.read_cb(self, "read_svcb", shown, f"{ld}/{ln}.MS.{name}", _cb.KIND_MSVCB, SVControlBlock)
+        except (ObjectDoesNotExistError, ObjectUndefinedError, ObjectAccessUnsupportedError) as first:
+            try:
+                return _cb.read_cb(self, "read_svcb", shown, f"{ld}/{ln}.US.{name}", _cb.KIND_USVCB,
+                                   SVControlBlock)
+            except (ObjectDoesNotExistError, ObjectUndefinedError, ObjectAccessUnsupportedError):
+                raise first from None
+
+    def update_svcb_values(self, svcb: SVControlBlock) -> None:
+        """Read all attributes of ``svcb`` again from the server (forgets local changes)."""
+        if not isinstance(svcb, SVControlBlock):
+            raise TypeError(f"update_svcb_values needs an SVControlBlock, got {type(svcb).__name__}")
+        _cb.update_cb(self, svcb, "update_svcb_values")
+
+    def set_svcb_values(self, svcb: SVControlBlock, single_request: bool = True) -> None:
+        """Write the attributes of ``svcb`` changed since it was read (Resv
+        first, SvEna last when enabling and first when disabling).
+
+        :raises IedConnectionException: the subclass of the server's answer for
+            the first refused attribute; its ``reference`` is
+            ``"<svcb reference>.<attribute>"``
+        """
+        if not isinstance(svcb, SVControlBlock):
+            raise TypeError(f"set_svcb_values needs an SVControlBlock, got {type(svcb).__name__}")
+        _cb.set_cb(self, svcb, single_request, "set_svcb_values")
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -57,11 +57,38 @@ raises :class:`ControlRefusedError` with the server's AddCause)::
             ctl.operate(True)
         except ControlRefusedError as exc:
             print("refused:", exc.add_cause.name)
+
+Reading an IED's event log (the last hour), and switching its setting group::
+
+    import datetime as dt
+    from py61850.client import IedConnection, FunctionalConstraint as FC
+
+    with IedConnection("127.0.0.1", 102) as conn:
+        lcb = conn.read_lcb("TESTGenericIO/LLN0.EventLog")
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        for entry in conn.query_log_by_time(lcb.log_ref, since):
+            for var in entry.variables:
+                print(entry.time, var.reference, var.value.to_python(), var.reason)
+        conn.select_active_sg("TESTLD0", 2)
+        print(conn.read_sgcb("TESTLD0").act_sg, conn.read_float("TESTLD0/PTOC1.StrVal.setMag.f", FC.SG))
 """
 from __future__ import annotations
 
 from ._connection import DeviceIdentity, IedConnection, ServerStatus
 from ._control import CommandTermination, ControlObject, LastApplError
+from ._cb import (
+    GoCBElement,
+    GooseControlBlock,
+    LcbElement,
+    LogControlBlock,
+    PhyComAddress,
+    SettingGroupControlBlock,
+    SGCBElement,
+    SmpMod,
+    SVCBElement,
+    SVControlBlock,
+    SVOptions,
+)
 from ._dataset import DataSet
 from ._files import FileDirectoryEntry
 from . import _enums, _errors
@@ -76,6 +103,7 @@ from ._model import (
     ModelLeaf,
     VariableSpec,
 )
+from ._log import JournalEntry, JournalVariable, LogPage
 from ._report import Report, ReportControlBlock
 from ._values import BitString, MmsValue, Quality, Source, TimeQuality, Timestamp, Validity
 
@@ -91,6 +119,21 @@ __all__ = [
     "ControlObject",
     "CommandTermination",
     "LastApplError",
+    # logs, setting groups, GOOSE and sampled value control blocks
+    "LogControlBlock",
+    "JournalEntry",
+    "JournalVariable",
+    "LogPage",
+    "SettingGroupControlBlock",
+    "GooseControlBlock",
+    "SVControlBlock",
+    "PhyComAddress",
+    "SVOptions",
+    "SmpMod",
+    "LcbElement",
+    "GoCBElement",
+    "SVCBElement",
+    "SGCBElement",
     # values
     "BitString",
     "MmsValue",

@@ -198,8 +198,12 @@ def test_data_directories(conn, peer_server):
             for do in ln.dos:
                 ref = f"{ld.domain}/{ln.name}.{do.name}"
                 assert sorted(conn.get_data_directory(ref)) == sorted(_do_children(do)), ref
-                with_fc = sorted(f"{ch.name}[{ch.fc}]" for ch in do.children if isinstance(ch, SclDA))
-                assert sorted(conn.get_data_directory_fc(ref)) == with_fc, ref
+                with_fc = [f"{ch.name}[{ch.fc}]" for ch in do.children if isinstance(ch, SclDA)]
+                if peer_server.name == "libiec" and ld.setting_control is not None:
+                    # libiec61850 serves the FC SE twin of each FC SG attribute (the Rust server does not)
+                    with_fc += [f"{ch.name}[SE]" for ch in do.children
+                                if isinstance(ch, SclDA) and ch.fc == "SG"]
+                assert sorted(conn.get_data_directory_fc(ref)) == sorted(with_fc), ref
                 for fc in do.fcs():
                     got = conn.get_data_directory_by_fc(ref, FC[fc])
                     assert sorted(got) == sorted(_do_children(do, fc)), f"{ref} [{fc}]"
@@ -261,18 +265,23 @@ def test_device_model_equals_scl(conn, peer_server):
             urcbs = sorted(i for rc in ln.report_controls if not rc.buffered for i in rc.instances())
             brcbs = sorted(i for rc in ln.report_controls if rc.buffered for i in rc.instances())
             got_cbs = {k: sorted(v) for k, v in got_ln.control_blocks.items()}
+            expected_cbs = {}
+            if ln.setting_control is not None:
+                expected_cbs[ACSIClass.SGCB] = ["SGCB"]
             if peer_server.name == "libiec":
-                expected_cbs = {}
-                if urcbs:
-                    expected_cbs[ACSIClass.URCB] = urcbs
-                if brcbs:
-                    expected_cbs[ACSIClass.BRCB] = brcbs
-                assert got_cbs == expected_cbs, f"{ld.domain}/{ln.name}"
-            else:
-                # documented Rust-server behaviour: RCBs are not part of the LN's type
-                assert got_cbs == {}, f"{ld.domain}/{ln.name}"
+                for cls, names in ((ACSIClass.URCB, urcbs), (ACSIClass.BRCB, brcbs),
+                                   (ACSIClass.LCB, [lc.name for lc in ln.log_controls]),
+                                   (ACSIClass.GOCB, [gc.name for gc in ln.gse_controls]),
+                                   (ACSIClass.MSVCB, [sc.name for sc in ln.sv_controls if sc.multicast]),
+                                   (ACSIClass.USVCB, [sc.name for sc in ln.sv_controls if not sc.multicast])):
+                    if names:
+                        expected_cbs[cls] = sorted(names)
+            # else: documented Rust-server behaviour: RCBs, LCBs (and GoCBs, which it does not
+            # have) are not part of the LN's type; its SGCB is
+            assert got_cbs == expected_cbs, f"{ld.domain}/{ln.name}"
     got_leaves = {(lf.reference, lf.fc.name): lf for lf in dm.leaves()}
-    want_leaves = {(lf.ref, lf.fc): lf for lf in model.leaves()}
+    # libiec61850 exposes the FC SE twin of every FC SG attribute, the Rust server does not
+    want_leaves = {(lf.ref, lf.fc): lf for lf in model.leaves(se_twins=peer_server.name == "libiec")}
     assert sorted(got_leaves) == sorted(want_leaves)
     for key, lf in want_leaves.items():
         mms_type, bits = MMS_TYPE[lf.btype]
