@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+import re
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from . import _ffi
@@ -22,13 +24,22 @@ from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
 log = logging.getLogger("py61850.server")
 
-__all__ = ["BTYPE_MMS", "DEFAULT_REPORT_BUFFER_SIZE", "build_model", "to_mms", "mms_type_of_btype"]
+__all__ = ["BTYPE_MMS", "DEFAULT_LOG_MAX_ENTRIES", "DEFAULT_REPORT_BUFFER_SIZE", "BuiltModel", "build_model",
+           "to_mms", "mms_type_of_btype", "parse_phy_address"]
 
 _UTC = _dt.timezone.utc
 _EPOCH_1984 = _dt.datetime(1984, 1, 1, tzinfo=_UTC)
 
 #: Octets of report entries a buffered RCB keeps by default.
 DEFAULT_REPORT_BUFFER_SIZE = 65536
+#: Entries a log keeps by default (memory and SQLite storage alike).
+DEFAULT_LOG_MAX_ENTRIES = 10000
+
+# SCL smpMod -> i61_svcb_config.smp_mod
+_SMP_MOD = {"SmpPerPeriod": 0, "SmpPerSec": 1, "SecPerSmp": 2}
+# SCL SmvOpts (snake case) -> i61_svcb_config.opt_flds bit
+_SMV_OPTS = (("refresh_time", 1), ("sample_synchronized", 2), ("sample_rate", 4), ("data_set", 8),
+             ("security", 16))
 
 # i61_trg_ops masks of the SCL DA trigger flags
 _DA_TRIGGERS = (("dchg", 1), ("qchg", 2), ("dupd", 4))
@@ -99,14 +110,71 @@ def _check(err: int, what: str) -> None:
 # ----------------------------------------------------------------- model building
 
 
+@dataclass
+class BuiltModel:
+    """What :func:`build_model` added besides the data (for the server's Python side).
+
+    :ivar logs: the log references ``LD/LN$LogName`` in the model
+    :ivar lcbs: the log control blocks ``LD/LN.LG.name`` in the model
+    :ivar sgcbs: LD (MMS domain) -> the references (``LD/LN.DO.DA``) of the basic
+        attributes with FC SG of that LD, for every LD with an SGCB
+    :ivar gocbs: the GOOSE control blocks ``LD/LLN0.GO.name``
+    :ivar svcbs: the sampled value control blocks ``LD/LLN0.MS.name`` / ``.US.``
+    """
+
+    logs: list[str] = field(default_factory=list)
+    lcbs: list[str] = field(default_factory=list)
+    sgcbs: dict[str, list[str]] = field(default_factory=dict)
+    gocbs: list[str] = field(default_factory=list)
+    svcbs: list[str] = field(default_factory=list)
+
+
+def parse_phy_address(address: Mapping[str, str], where: str = "") -> tuple[bytes, int, int, int]:
+    """``(mac, appid, vlan_id, vlan_priority)`` of the P values of an SCL ``GSE``/``SMV``
+    ``Address`` (``MAC-Address`` ``01-0C-CD-01-00-01``, ``APPID`` 4 hex digits,
+    ``VLAN-ID`` 3 hex digits, ``VLAN-PRIORITY`` 0..7; IEC 61850-8-1/-6). Absent
+    values are 0 (a MAC of six zero octets).
+
+    :raises ValueError: a value that does not parse or is out of range
+    """
+    pre = f"{where}: " if where else ""
+    mac = bytes(6)
+    text = (address.get("MAC-Address") or "").strip()
+    if text:
+        parts = re.split(r"[-:]", text)
+        if len(parts) != 6 or not all(re.fullmatch(r"[0-9A-Fa-f]{1,2}", p) for p in parts):
+            raise ValueError(f"{pre}MAC-Address {text!r} is not six hex octets (01-0C-CD-01-00-01)")
+        mac = bytes(int(p, 16) for p in parts)
+
+    def num(key: str, base: int, top: int) -> int:
+        t = (address.get(key) or "").strip()
+        if not t:
+            return 0
+        try:
+            v = int(t, base)
+        except ValueError:
+            raise ValueError(f"{pre}{key} {t!r} is not a number") from None
+        if not 0 <= v <= top:
+            raise ValueError(f"{pre}{key} {t!r} is outside 0..{top:#x}" if base == 16 else
+                             f"{pre}{key} {t!r} is outside 0..{top}")
+        return v
+
+    return mac, num("APPID", 16, 0xFFFF), num("VLAN-ID", 16, 0xFFF), num("VLAN-PRIORITY", 10, 7)
+
+
 class _Builder:
     """Adds the objects of an :class:`~py61850.scl.IedModel` to a new ``i61_model``."""
 
-    def __init__(self, ffi: Any, lib: Any, model: Any, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE) -> None:
+    def __init__(self, ffi: Any, lib: Any, model: Any, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE,
+                 log_max_entries: int = DEFAULT_LOG_MAX_ENTRIES) -> None:
         self.ffi = ffi
         self.lib = lib
         self.model = model  # py61850.scl.IedModel
         self.report_buffer_size = report_buffer_size
+        self.log_max_entries = log_max_entries
+        self.info = BuiltModel()
+        # (reference, DA) of every basic attribute with FC SG, in model order
+        self.sg_leaves: list[tuple[str, Any]] = []
         self.m = ffi.NULL
         # (node, fc, value, description) of every attribute with an initial value
         self.values: list[tuple[Any, int, Any, Callable[[Any], Any], str]] = []
@@ -139,6 +207,11 @@ class _Builder:
             self._add_report_controls()
             self._apply_triggers()
             self._apply_values()
+            # after the initial values: they are no log entries
+            self._add_setting_groups()
+            self._add_logs()
+            self._add_gse_controls()
+            self._add_sv_controls()
         except BaseException:
             lib.i61_model_free(self.m)
             self.m = ffi.NULL
@@ -210,6 +283,197 @@ class _Builder:
                                                      1 if rc.buffered else 0, cfg),
                                f"report control block {ln_ref}.{rc.fc}.{inst}")
 
+    def _warn(self, err: int, what: str) -> None:
+        text = self.ffi.string(self.lib.i61_err_str(err)).decode("utf-8", "replace")
+        log.warning("%s: %s; left out", what, text)
+
+    def _cstr(self, keep: list[Any], text: Optional[str], what: str) -> Any:
+        if not text:
+            return self.ffi.NULL
+        b = self.ffi.new("char[]", _name_bytes(text, what))
+        keep.append(b)
+        return b
+
+    def _dataset_ok(self, ref: Optional[str], what: str) -> bool:
+        if ref and ref not in self.data_sets:
+            log.warning("%s: its data set %s was left out; left out too", what, ref)
+            return False
+        return True
+
+    def _add_setting_groups(self) -> None:
+        """The SCL ``SettingControl`` of each LLN0 as the LD's SGCB, and the
+        per-group values (``Val sGroup``) of its attributes with FC SG. An
+        attribute without a value for some group keeps its current value there."""
+        ffi, lib = self.ffi, self.lib
+        for ld in self.model.logical_devices:
+            lln0 = ld.logical_nodes[0] if ld.logical_nodes else None
+            sgc = getattr(lln0, "setting_control", None)
+            if sgc is None:
+                continue
+            ln_ref = f"{ld.domain_name}/{lln0.name}"
+            resv = int(sgc.resv_tms or 0)
+            if not 0 <= resv < 2**32:
+                resv = 0
+            err = lib.i61_model_add_sgcb(self.m, _name_bytes(ln_ref, "LN reference"), int(sgc.num_of_sgs),
+                                         int(sgc.act_sg), resv)
+            if err != 0:
+                self._warn(err, f"setting group control block {ln_ref}")
+                continue
+            prefix = f"{ld.domain_name}/"
+            leaves = [(ref, da) for ref, da in self.sg_leaves if ref.startswith(prefix)]
+            self.info.sgcbs[ld.domain_name] = [ref for ref, _ in leaves]
+            for ref, da in leaves:
+                for g, v in sorted(getattr(da, "sgroup_values", {}).items()):
+                    if not 1 <= g <= sgc.num_of_sgs:
+                        continue
+                    mv = scl_value_to_mms(da.btype, v, da.name)
+                    if mv is None:
+                        continue
+                    err = lib.i61_model_set_sg_value(self.m, _name_bytes(ref, "reference"), int(g), mv._ptr)
+                    if err != 0:
+                        log.warning("%s: value %r of setting group %d not applied (%s)", ref, v, g,
+                                    ffi.string(lib.i61_err_str(err)).decode("utf-8", "replace"))
+
+    def _add_logs(self) -> None:
+        """Every SCL ``Log`` of a LN as a log of ``log_max_entries`` entries, then
+        every ``LogControl`` as an LCB writing to its ``logName`` log (which is
+        added, with a warning, when the LN that should hold it has no such ``Log``)."""
+        ffi, lib = self.ffi, self.lib
+        logs: set[str] = set()  # added
+        declared: set[str] = set()  # in the SCL
+
+        def add_log(ln_ref: str, name: str) -> bool:
+            err = lib.i61_model_add_log(self.m, _name_bytes(ln_ref, "LN reference"), _name_bytes(name, "log name"),
+                                        self.log_max_entries)
+            if err != 0:
+                self._warn(err, f"log {ln_ref}${name}")
+                return False
+            logs.add(f"{ln_ref}${name}")
+            self.info.logs.append(f"{ln_ref}${name}")
+            return True
+
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                for name in getattr(ln, "logs", ()):
+                    ref = f"{ld.domain_name}/{ln.name}${name}"
+                    if name and ref not in declared:
+                        declared.add(ref)
+                        add_log(f"{ld.domain_name}/{ln.name}", name)
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                ln_ref = f"{ld.domain_name}/{ln.name}"
+                for lc in getattr(ln, "log_controls", ()):
+                    what = f"log control block {ln_ref}.LG.{lc.name}"
+                    if not self._dataset_ok(lc.dataset_ref, what):
+                        continue
+                    log_ref = lc.log_ref or f"{ln_ref}${lc.log_name}"
+                    if log_ref in declared and log_ref not in logs:
+                        log.warning("%s: its log %s was left out; left out too", what, log_ref)
+                        continue
+                    if log_ref not in logs:
+                        declared.add(log_ref)
+                        target, _, name = log_ref.rpartition("$")
+                        log.warning("%s: its log %s is not declared (no Log element); added", what, log_ref)
+                        if not add_log(target, name):
+                            continue
+                    keep: list[Any] = []
+                    cfg = ffi.new("i61_lcb_config *")
+                    cfg.dataset = self._cstr(keep, lc.dataset_ref, "DatSet")
+                    cfg.log_ref = self._cstr(keep, log_ref, "LogRef")
+                    cfg.trg_ops = trg_ops_mask(lc.trg_ops) & 0xF  # dchg qchg dupd integrity (no GI)
+                    cfg.intg_pd = _u32(lc.intg_pd, "intgPd", lc.name)
+                    cfg.log_ena = 1 if lc.log_ena else 0
+                    cfg.reason_code = 1 if lc.reason_code else 0
+                    err = lib.i61_model_add_lcb(self.m, _name_bytes(ln_ref, "LN reference"),
+                                                _name_bytes(lc.name, "LCB name"), cfg)
+                    if err != 0:
+                        self._warn(err, what)
+                    else:
+                        self.info.lcbs.append(f"{ln_ref}.LG.{lc.name}")
+
+    def _phy(self, cfg_dst: Any, address: Mapping[str, str], what: str) -> None:
+        try:
+            mac, appid, vid, prio = parse_phy_address(address, what)
+        except ValueError as exc:
+            log.warning("%s; the address is left all zero", exc)
+            mac, appid, vid, prio = bytes(6), 0, 0, 0
+        for i, b in enumerate(mac):
+            cfg_dst.mac[i] = b
+        cfg_dst.appid = appid
+        cfg_dst.vid = vid
+        cfg_dst.priority = prio
+
+    def _add_gse_controls(self) -> None:
+        """Every SCL ``GSEControl`` of type GOOSE as a GoCB (``LLN0$GO$name``) with
+        its ``GSE`` address and MinTime/MaxTime from the Communication section;
+        GoEna starts FALSE (publishing is not done by this server)."""
+        ffi, lib = self.ffi, self.lib
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                ln_ref = f"{ld.domain_name}/{ln.name}"
+                for gc in getattr(ln, "gse_controls", ()):
+                    what = f"GOOSE control block {ln_ref}.GO.{gc.name}"
+                    if str(gc.type or "GOOSE").upper() != "GOOSE":
+                        log.warning("%s: type %s is not supported; left out", what, gc.type)
+                        continue
+                    if not self._dataset_ok(gc.dataset_ref, what):
+                        continue
+                    keep: list[Any] = []
+                    cfg = ffi.new("i61_gocb_config *")
+                    cfg.go_id = self._cstr(keep, gc.app_id, "GoID")
+                    cfg.dataset = self._cstr(keep, gc.dataset_ref, "DatSet")
+                    cfg.conf_rev = _u32(gc.conf_rev, "confRev", gc.name)
+                    cfg.go_ena = 0
+                    cfg.nds_com = 0
+                    cfg.fixed_offs = 1 if gc.fixed_offs else 0
+                    cfg.min_time = _u32(gc.min_time, "MinTime", gc.name)
+                    cfg.max_time = _u32(gc.max_time, "MaxTime", gc.name)
+                    self._phy(cfg.dst, gc.address, what)
+                    err = lib.i61_model_add_gocb(self.m, _name_bytes(ln_ref, "LN reference"),
+                                                 _name_bytes(gc.name, "GoCB name"), cfg)
+                    if err != 0:
+                        self._warn(err, what)
+                    else:
+                        self.info.gocbs.append(f"{ln_ref}.GO.{gc.name}")
+
+    def _add_sv_controls(self) -> None:
+        """Every SCL ``SampledValueControl`` as an MSVCB (``LLN0$MS$name``,
+        multicast) or USVCB (``LLN0$US$name``) with its ``SMV`` address; SvEna
+        starts FALSE."""
+        ffi, lib = self.ffi, self.lib
+        for ld in self.model.logical_devices:
+            for ln in ld.logical_nodes:
+                ln_ref = f"{ld.domain_name}/{ln.name}"
+                for sc in getattr(ln, "sv_controls", ()):
+                    fc = "MS" if sc.multicast else "US"
+                    what = f"sampled value control block {ln_ref}.{fc}.{sc.name}"
+                    if not self._dataset_ok(sc.dataset_ref, what):
+                        continue
+                    keep: list[Any] = []
+                    cfg = ffi.new("i61_svcb_config *")
+                    cfg.sv_id = self._cstr(keep, sc.smv_id, "SvID")
+                    cfg.dataset = self._cstr(keep, sc.dataset_ref, "DatSet")
+                    cfg.conf_rev = _u32(sc.conf_rev, "confRev", sc.name)
+                    cfg.sv_ena = 0
+                    rate = int(sc.smp_rate or 0)
+                    cfg.smp_rate = rate if 0 <= rate <= 0xFFFF else 0
+                    opts = getattr(sc, "opts", {}) or {}
+                    cfg.opt_flds = sum(bit for key, bit in _SMV_OPTS if opts.get(key))
+                    mod = _SMP_MOD.get(str(sc.smp_mod or "SmpPerPeriod"))
+                    if mod is None:
+                        log.warning("%s: smpMod %r is unknown; SmpPerPeriod used", what, sc.smp_mod)
+                        mod = 0
+                    cfg.smp_mod = mod
+                    n = int(sc.nof_asdu or 0)
+                    cfg.no_asdu = n if 0 <= n <= 0xFFFF else 0
+                    self._phy(cfg.dst, sc.address, what)
+                    err = lib.i61_model_add_svcb(self.m, _name_bytes(ln_ref, "LN reference"),
+                                                 _name_bytes(sc.name, "SVCB name"), 1 if sc.multicast else 0, cfg)
+                    if err != 0:
+                        self._warn(err, what)
+                    else:
+                        self.info.svcbs.append(f"{ln_ref}.{fc}.{sc.name}")
+
     def _apply_triggers(self) -> None:
         """SCL trigger options (``dchg``/``qchg``/``dupd`` of a DA, inherited by its
         components) of every attribute that has one; attributes without any keep
@@ -265,6 +529,8 @@ class _Builder:
                 self.values.append((node, fc, da, self._array_value, path))
         elif mtype != MmsType.STRUCTURE and da.value is not None:
             self.values.append((node, fc, da, self._scalar_value, path))
+        if mtype != MmsType.STRUCTURE and not da.count and str(da.fc) == "SG":
+            self.sg_leaves.append((path, da))
 
     @staticmethod
     def _array_has_values(da: Any) -> bool:
@@ -346,31 +612,45 @@ def _name_bytes(name: Any, what: str) -> bytes:
     return b
 
 
-def build_model(model: Any, *, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE) -> Any:
+def build_model(model: Any, *, report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE,
+                log_max_entries: int = DEFAULT_LOG_MAX_ENTRIES, info: Optional[BuiltModel] = None) -> Any:
     """A new ``i61_model *`` holding ``model`` (an :class:`~py61850.scl.IedModel`)
-    with its initial values, data sets, report control blocks and trigger
-    options. The caller owns it (``i61_model_free`` or ``i61_server_new``).
+    with its initial values, data sets, report control blocks, trigger
+    options, setting groups (SGCB and per-group values), logs and log control
+    blocks, GOOSE and sampled value control blocks. The caller owns it
+    (``i61_model_free`` or ``i61_server_new``).
 
     Initial values that do not fit are logged and left at the type's zero value;
     raw-text values (Quality, Check, TrgOps, ... given as SCL text) are not applied.
 
+    A control block the C model refuses (or whose data set was left out) is
+    left out with a warning.
+
     :param report_buffer_size: octets of report entries each buffered RCB keeps
+    :param log_max_entries: entries each log keeps (the oldest are dropped)
+    :param info: filled with what was added (:class:`BuiltModel`)
     :raises InvalidArgumentError: a name or type the C model rejects
     """
     ffi, lib = _ffi.load()
-    return _Builder(ffi, lib, model, check_report_buffer_size(report_buffer_size)).build()
+    b = _Builder(ffi, lib, model, _check_u32(report_buffer_size, "report_buffer_size", " octets"),
+                 _check_u32(log_max_entries, "log_max_entries"))
+    m = b.build()
+    if info is not None:
+        info.logs, info.lcbs, info.sgcbs = b.info.logs, b.info.lcbs, b.info.sgcbs
+        info.gocbs, info.svcbs = b.info.gocbs, b.info.svcbs
+    return m
 
 
-def check_report_buffer_size(n: Any) -> int:
-    """``report_buffer_size`` as an int in 1..2**32-1.
+def _check_u32(n: Any, what: str, unit: str = "") -> int:
+    """``n`` as an int in 1..2**32-1 (``what`` names it in the error).
 
     :raises InvalidArgumentError: out of range or not an integer
     """
     if isinstance(n, bool) or not isinstance(n, int):
-        raise InvalidArgumentError(f"report_buffer_size must be an int, not {n!r}",
+        raise InvalidArgumentError(f"{what} must be an int, not {n!r}",
                                    IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
     if not 0 < n < 2**32:
-        raise InvalidArgumentError(f"report_buffer_size must be 1..{2**32 - 1} octets, not {n}",
+        raise InvalidArgumentError(f"{what} must be 1..{2**32 - 1}{unit}, not {n}",
                                    IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
     return n
 
@@ -407,7 +687,7 @@ def rcb_edition2(model: Any) -> bool:
 def _u32(v: Any, what: str, name: str) -> int:
     n = int(v or 0)
     if not 0 <= n < 2**32:
-        raise InvalidArgumentError(f"report control {name!r}: {what} {n} is not an INT32U",
+        raise InvalidArgumentError(f"control block {name!r}: {what} {n} is not an INT32U",
                                    IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
     return n
 

@@ -7,8 +7,12 @@ fast path). Python handlers can be attached to chosen objects: they approve or
 refuse writes (:meth:`IedServer.on_write`), produce values on demand
 (:meth:`IedServer.on_read`), decide control commands
 (:meth:`IedServer.on_control`), allow or refuse file operations on the file
-store (``filestore=DIR``, :meth:`IedServer.on_file`) and watch clients come
-and go (:meth:`IedServer.on_connection`).
+store (``filestore=DIR``, :meth:`IedServer.on_file`), veto setting group
+changes and receive confirmed setting edits (:meth:`IedServer.on_setting_group`)
+and watch clients come and go (:meth:`IedServer.on_connection`). Logs
+(LogControl) fill themselves from value changes and can be kept in an SQLite
+file (``log_storage=PATH``); GOOSE and sampled value control blocks are served
+as data.
 
 Example::
 
@@ -81,7 +85,8 @@ from ._errors import (
 )
 from ._model import VariableSpec
 from ._model import spec_from_c as spec_of
-from ._server_model import DEFAULT_REPORT_BUFFER_SIZE, build_model, fc_arg, to_mms
+from ._log_store import LogStorageError, LogStore, sync_all
+from ._server_model import DEFAULT_LOG_MAX_ENTRIES, DEFAULT_REPORT_BUFFER_SIZE, BuiltModel, build_model, fc_arg, to_mms
 from ._server_model import _name_bytes as _ascii
 from ._values import BitString, MmsValue, Quality, TimeQuality, Timestamp
 
@@ -102,7 +107,13 @@ __all__ = [
     "FileStats",
     "FunctionalConstraint",
     "IedServer",
+    "LogInfo",
+    "LogStorageError",
     "ReadRequest",
+    "SettingGroupChange",
+    "SettingGroupEdit",
+    "SettingGroupRefused",
+    "SettingGroupState",
     "WriteRequest",
     "BitString",
     "MmsValue",
@@ -126,6 +137,9 @@ _SEV_CONTROL_CHECK = 5
 _SEV_CONTROL_WAIT = 6
 _SEV_CONTROL_OPERATE = 7
 _SEV_FILE = 8
+_SEV_LOG = 9
+_SEV_SG_ACTIVATE = 10
+_SEV_SG_CONFIRM = 11
 #: Bound of the server's event queue (requests waiting for a Python handler and
 #: connection events): beyond it the library refuses a request at once with
 #: temporarily-unavailable, or drops a connection event, and counts it.
@@ -414,6 +428,114 @@ class FileStats:
 #: Handler of file operations: ``handler(request)``.
 FileHandler = Callable[[FileRequest], Any]
 
+_UTC = _dt.timezone.utc
+
+
+def _utc_ms(ms: int) -> _dt.datetime:
+    return _dt.datetime(1970, 1, 1, tzinfo=_UTC) + _dt.timedelta(milliseconds=int(ms))
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """What a log of the server holds (see :meth:`IedServer.log_info`).
+
+    :ivar log_ref: the log, ``"LD/LN$LogName"``
+    :ivar count: entries held now (at most ``log_max_entries``)
+    :ivar oldest_entry_id: the 8-octet id of the oldest entry (``None`` when empty)
+    :ivar newest_entry_id: the id of the newest entry, also the last id given
+    :ivar oldest_time: the time of the oldest entry (UTC)
+    :ivar newest_time: the time of the newest entry (UTC)
+    :ivar dropped: entries dropped because the log was full, since the server was created
+    """
+
+    log_ref: str
+    count: int
+    oldest_entry_id: Optional[bytes]
+    newest_entry_id: Optional[bytes]
+    oldest_time: Optional[_dt.datetime]
+    newest_time: Optional[_dt.datetime]
+    dropped: int = 0
+
+
+@dataclass(frozen=True)
+class SettingGroupState:
+    """The state of a logical device's setting group control block (SGCB),
+    see :meth:`IedServer.sgcb`.
+
+    :ivar ld: the logical device (MMS domain)
+    :ivar num_of_sg: setting groups (NumOfSG)
+    :ivar act_sg: the active group (ActSG), 1..NumOfSG
+    :ivar edit_sg: the group being edited (EditSG), 0 = none
+    :ivar cnf_edit: CnfEdit: the edit was confirmed
+    :ivar lact_tm: when the active group was last changed (LActTm, UTC)
+    :ivar resv_tms: seconds an edit reservation lasts without a confirm (ResvTms)
+    :ivar edit_connection_id: the connection id (:attr:`ClientConnection.id`) of
+        the client holding the edit reservation, 0 = none
+    """
+
+    ld: str
+    num_of_sg: int
+    act_sg: int
+    edit_sg: int
+    cnf_edit: bool
+    lact_tm: _dt.datetime
+    resv_tms: int
+    edit_connection_id: int = 0
+
+
+@dataclass(frozen=True)
+class SettingGroupChange:
+    """A client selects another active setting group (SelectActiveSG), as an
+    ``on_activate`` handler sees it (see :meth:`IedServer.on_setting_group`).
+
+    :ivar ld: the logical device (MMS domain)
+    :ivar old_sg: the active group now
+    :ivar new_sg: the group the client selects
+    :ivar connection: the client
+    """
+
+    ld: str
+    old_sg: int
+    new_sg: int
+    connection: ClientConnection
+
+
+@dataclass(frozen=True)
+class SettingGroupEdit:
+    """A client confirms its edit of a setting group (ConfirmEditSGValues), as an
+    ``on_confirm`` handler sees it (see :meth:`IedServer.on_setting_group`).
+
+    :ivar ld: the logical device (MMS domain)
+    :ivar sg: the edited group (EditSG)
+    :ivar connection: the client
+    :ivar values: the values to be confirmed, every basic attribute with FC SG of
+        the LD by reference (``"LD/LN.DO.DA"``, for example
+        ``"TESTLD0/PTOC1.StrVal.setMag.f"``) as plain Python (its FC SE value)
+    """
+
+    ld: str
+    sg: int
+    connection: ClientConnection
+    values: dict[str, Any]
+
+
+class SettingGroupRefused(Exception):
+    """Raise from a setting group handler to refuse the change or the confirm
+    (logged at debug level only: this is an answer, not a failure).
+
+    :param error: the DataAccessError the client receives (default
+        ``object-access-denied``)
+    :param message: optional reason (for the log)
+    """
+
+    def __init__(self, error: DataAccessError = DataAccessError.OBJECT_ACCESS_DENIED, message: str = "") -> None:
+        super().__init__(message or DataAccessError(error).name)
+        self.error = DataAccessError(error)
+
+
+#: ``handler(change)`` of :meth:`IedServer.on_setting_group`
+SettingGroupHandler = Callable[[Any], Any]
+
 WriteHandler = Callable[[WriteRequest], Any]
 ReadHandler = Callable[[ReadRequest], Any]
 ConnectionHandler = Callable[[ClientConnection, bool], Any]
@@ -446,6 +568,19 @@ class _ControlHook:
         self.handlers = handlers
         self.ctl_val_spec: Optional[VariableSpec] = None  # Oper.ctlVal, fetched at the first command
         self.spec_done = False
+
+
+class _SgHook:
+    """One :meth:`IedServer.on_setting_group` registration; ``id`` is its C userdata."""
+
+    __slots__ = ("id", "ld", "on_activate", "on_confirm")
+
+    def __init__(self, hook_id: int, ld: str, on_activate: Optional[SettingGroupHandler],
+                 on_confirm: Optional[SettingGroupHandler]) -> None:
+        self.id = hook_id
+        self.ld = ld
+        self.on_activate = on_activate
+        self.on_confirm = on_confirm
 
 
 #: i61_server_event_kind of a control event -> its stage
@@ -497,6 +632,10 @@ class _Core:
         self.peers: dict[int, ClientConnection] = {}  # dispatcher thread only
         self.conn_callbacks: list[ConnectionHandler] = []
         self.file_handler: Optional[FileHandler] = None
+        self.sg_hooks: dict[str, _SgHook] = {}  # current setting group handlers per LD
+        self.sg_leaves: dict[str, list[str]] = {}  # LD -> its basic attributes with FC SG
+        self.log_store: Optional[LogStore] = None  # SQLite mirror of the logs
+        self.logs: list[str] = []  # the log references of the model
         self.filestore = ""  # the root the file names are relative to
         self.files_final = FileStats()  # the file counters when the C server was freed
         self.handler_error = DataAccessError.TEMPORARILY_UNAVAILABLE
@@ -555,6 +694,14 @@ class _Core:
             hook = _Hook(self.next_hook_id, callback, reference, fc, is_write)
             self.next_hook_id += 1
             self.hooks_by_id[hook.id] = hook
+        return hook
+
+    def new_sg_hook(self, ld: str, on_activate: Optional[SettingGroupHandler],
+                    on_confirm: Optional[SettingGroupHandler]) -> _SgHook:
+        with self.c_lock:
+            hook = _SgHook(self.next_hook_id, ld, on_activate, on_confirm)
+            self.next_hook_id += 1
+            self.hooks_by_id[hook.id] = hook  # type: ignore[assignment]
         return hook
 
     def new_control_hook(self, reference: str, handlers: dict[ControlStage, ControlHandler]) -> _ControlHook:
@@ -645,6 +792,12 @@ class _Core:
         if kind == _SEV_FILE:
             self.handle_file(ev, conn_id)
             return
+        if kind == _SEV_LOG:
+            self.handle_log(ref)
+            return
+        if kind in (_SEV_SG_ACTIVATE, _SEV_SG_CONFIRM):
+            self.handle_sg(ev, kind == _SEV_SG_ACTIVATE, conn_id, ref)
+            return
         if kind not in (_SEV_WRITE, _SEV_READ):
             log.debug("ignoring a server event of unknown kind %d", kind)
             return
@@ -715,6 +868,109 @@ class _Core:
                           stage.value, ref, action.peer)
             result = int(AddCause.UNKNOWN)
         self.complete_control(token, result, ref, stage)
+
+    def handle_log(self, log_ref: str) -> None:
+        """A log got entries: copy them into the log storage."""
+        store = self.log_store
+        if store is None:
+            return
+        try:
+            ptr = self.enter()
+        except RuntimeError:  # freed: free() copied what was left
+            return
+        try:
+            store.sync(self.ffi, self.lib, ptr, log_ref)
+        finally:
+            self.leave()
+
+    def sgcb_state(self, ld: str) -> SettingGroupState:
+        ffi, lib = self.ffi, self.lib
+        out = ffi.new("i61_sgcb_state *")
+        with self.use() as ptr:
+            err = lib.i61_server_get_sgcb(ptr, _ref_bytes(ld), out)
+        if err != 0:
+            raise exception_for(err, f"{ld}: no setting group control block", ld)
+        return SettingGroupState(ld=ld, num_of_sg=int(out.num_of_sg), act_sg=int(out.act_sg),
+                                 edit_sg=int(out.edit_sg), cnf_edit=bool(out.cnf_edit),
+                                 lact_tm=_utc_ms(out.lact_tm_ms), resv_tms=int(out.resv_tms_s),
+                                 edit_connection_id=int(out.edit_conn_id))
+
+    def se_values(self, ld: str) -> dict[str, Any]:
+        """The FC SE values of every SG attribute of ``ld``, as plain Python."""
+        ffi, lib = self.ffi, self.lib
+        values: dict[str, Any] = {}
+        out = ffi.new("i61_value **")
+        with self.use() as ptr:
+            model = lib.i61_server_model(ptr)
+            for ref in self.sg_leaves.get(ld, ()):
+                err = lib.i61_model_get_value(model, ref.encode(), int(FunctionalConstraint.SE), out)
+                if err != 0:
+                    log.debug("%s [SE]: not readable (error %d)", ref, err)
+                    continue
+                values[ref] = MmsValue._own(out[0]).to_python()
+        return values
+
+    def handle_sg(self, ev: Any, activate: bool, conn_id: int, ref: str) -> None:
+        """SelectActiveSG or ConfirmEditSGValues of a client: run the handler,
+        answer with ``i61_server_complete_sg``."""
+        ffi = self.ffi
+        token = int(ev.token)
+        what = f"{'SelectActiveSG' if activate else 'ConfirmEditSGValues'} of {ref}"
+        if self.stopping:
+            log.debug("%s dropped: the server stopped", what)
+            return
+        hook = self.hooks_by_id.get(int(ffi.cast("uintptr_t", ev.userdata)))
+        ld = ref.split("/", 1)[0]
+        handler = None
+        if isinstance(hook, _SgHook):
+            handler = hook.on_activate if activate else hook.on_confirm
+        if handler is None:  # removed meanwhile: accepted, as without a handler
+            self.complete_sg(token, _HOOK_ACCEPT, what)
+            return
+        conn = self.peers.get(conn_id) or ClientConnection(conn_id, "")
+        try:
+            group = int(MmsValue._own(self.lib.i61_value_clone(ev.value)).to_python()) if ev.value != ffi.NULL else 0
+            if activate:
+                req: Any = SettingGroupChange(ld, self.sgcb_state(ld).act_sg, group, conn)
+            else:
+                req = SettingGroupEdit(ld, group, conn, self.se_values(ld))
+        except Exception:
+            log.exception("%s: cannot decode the request", what)
+            self.complete_sg(token, int(DataAccessError.TEMPORARILY_UNAVAILABLE), what)
+            return
+        try:
+            result = self.sg_answer(handler(req))
+        except SettingGroupRefused as rej:
+            log.debug("%s refused by the handler: %s", what, rej)
+            result = int(rej.error)
+        except DataAccessRejected as rej:
+            log.debug("%s refused by the handler: %s", what, rej)
+            result = int(rej.error)
+        except Exception:
+            self.handler_failures += 1
+            log.exception("exception in the setting group handler of %s (client %s): answered "
+                          "temporarily-unavailable", what, conn.peer)
+            result = int(DataAccessError.TEMPORARILY_UNAVAILABLE)
+        self.complete_sg(token, result, what)
+
+    @staticmethod
+    def sg_answer(out: Any) -> int:
+        if out is None or out is True:
+            return _HOOK_ACCEPT
+        if out is False:
+            return int(DataAccessError.OBJECT_ACCESS_DENIED)
+        if isinstance(out, DataAccessError):
+            return int(out)
+        raise TypeError(f"a setting group handler returns None/True (accept), False or a DataAccessError "
+                        f"(refuse), not {out!r}")
+
+    def complete_sg(self, token: int, result: int, what: str) -> None:
+        with self.c_lock:
+            if self.ptr is None:
+                return
+            err = self.lib.i61_server_complete_sg(self.ptr, token, result)
+            running = bool(self.lib.i61_server_is_running(self.ptr))
+        self.log_completion(err, running, what, "the client got temporarily-unavailable")
 
     def handle_file(self, ev: Any, conn_id: int) -> None:
         """A file operation: build the :class:`FileRequest`, run the file handler,
@@ -942,6 +1198,10 @@ class _Core:
                 # stopped, but the memory is left alone rather than freed under it
                 log.error("a server is still in use by another thread; stopped but not freed")
                 return
+            store, self.log_store = self.log_store, None
+            if store is not None:  # what the events did not copy yet
+                sync_all(store, self.ffi, self.lib, ptr, self.logs)
+                store.close()
             self.dropped_final = int(self.lib.i61_server_events_dropped(ptr))
             files = self.file_stats(ptr)
             self.files_final = dataclasses.replace(files, open_now=0)
@@ -954,6 +1214,7 @@ class _Core:
             self.controls.clear()
             self.conn_callbacks.clear()
             self.file_handler = None
+            self.sg_hooks.clear()
         except Exception:  # finalizers must not raise
             log.exception("error while freeing a server")
 
@@ -1047,6 +1308,40 @@ class IedServer:
     below that directory, and nothing outside it; :meth:`on_file` lets Python
     allow or refuse each operation. See :meth:`set_filestore`.
 
+    Logs. Every SCL ``Log`` of a logical node is a log (MMS journal
+    ``LD/LN$LogName``) of ``log_max_entries`` entries (the oldest are dropped),
+    and every ``LogControl`` a log control block (``LD/LN.LG.name``) writing
+    to its ``logName`` log: while the server runs and LogEna is TRUE (as BRCBs
+    buffer from the start of the server), a change of a member of its
+    data set (through :meth:`update_value` and friends, or a client's write)
+    that matches its TrgOps adds an entry with the member's reference, value
+    and reason code; TrgOps integrity with IntgPd adds every member
+    periodically. Entry ids count up from 1. Clients read the LCB, enable or
+    reconfigure it with MMS Write, and query the log with ReadJournal (by time
+    range or after an entry, in pages). With ``log_storage=PATH`` every entry
+    is also written to an SQLite file, reloaded when a server is created on it:
+    the logs survive a restart and their entry ids keep counting. See
+    :meth:`log_info`.
+
+    Setting groups. The ``SettingControl`` of an LLN0 is the LD's setting group
+    control block (``LLN0.SP.SGCB``); each attribute with FC SG has one value
+    per group (SCL ``Val sGroup="n"``, :meth:`set_sg_value`), FC SG shows the
+    active group and FC SE the group being edited. Clients select the active
+    group (SelectActiveSG), reserve a group for editing (SelectEditSG, for
+    ResvTms seconds or until the client leaves), write SE values and confirm
+    them (ConfirmEditSGValues); :meth:`on_setting_group` lets Python refuse a
+    change and receive confirmed values. See :meth:`sgcb`.
+
+    GOOSE and sampled values. Every ``GSEControl`` (GOOSE) is a GoCB
+    (``LLN0.GO.name``) and every ``SampledValueControl`` an MSVCB
+    (``LLN0.MS.name``) or USVCB (``LLN0.US.name``) with the attributes of
+    IEC 61850-8-1 (GoEna, GoID, DatSet, ConfRev, NdsCom, DstAddress from the
+    ``GSE``/``SMV`` address of the Communication section, MinTime, MaxTime,
+    FixedOffs; SvEna, MsvID/UsvID, SmpRate, OptFlds, SmpMod, noASDU ...).
+    Clients read and write them (GoEna/SvEna always; GoID, DatSet and
+    DstAddress while disabled). The server does not publish GOOSE or SV
+    messages itself.
+
     :param model: the data model: an :class:`~py61850.scl.IedModel`, or a dict
         as for :meth:`from_dict`
     :param vendor: Identify vendor name (default: the IED's ``manufacturer``, else ``"py61850"``)
@@ -1058,7 +1353,14 @@ class IedServer:
         :attr:`report_entries_overflowed`)
     :param filestore: a directory to serve as the file store (default: no
         file services), see :meth:`set_filestore`
+    :param log_storage: an SQLite file that keeps every log entry and is
+        reloaded at construction (created when missing); ``None`` (default):
+        the logs are in memory only
+    :param log_max_entries: entries each log keeps, in memory and in the
+        storage file (default 10000; the oldest are dropped)
     :param options: limits, see :meth:`configure`
+    :raises LogStorageError: ``log_storage`` is not a usable log storage file
+        (not an SQLite database, a database of something else, damaged)
 
     Used as a context manager, the server is closed (stopped and freed) on exit.
     """
@@ -1072,6 +1374,8 @@ class IedServer:
         revision: Optional[str] = None,
         report_buffer_size: int = DEFAULT_REPORT_BUFFER_SIZE,
         filestore: Union[str, os.PathLike, None] = None,
+        log_storage: Union[str, os.PathLike, None] = None,
+        log_max_entries: int = DEFAULT_LOG_MAX_ENTRIES,
         **options: Any,
     ) -> None:
         ffi, lib = _ffi.load()
@@ -1081,13 +1385,34 @@ class IedServer:
 
             model = IedModel.from_dict(model)
         self._scl_model = model
-        m = build_model(model, report_buffer_size=report_buffer_size)
+        info = BuiltModel()
+        m = build_model(model, report_buffer_size=report_buffer_size, log_max_entries=log_max_entries, info=info)
+        store: Optional[LogStore] = None
+        if log_storage is not None:
+            try:
+                store = LogStore(log_storage, log_max_entries)
+            except BaseException:
+                lib.i61_model_free(m)
+                raise
         ptr = lib.i61_server_new(m)
         if ptr == ffi.NULL:
+            if store is not None:
+                store.close()
             raise MemoryError("i61_server_new failed")
         _ffi.start_reaper()
         self._core = _Core(ffi, lib, ptr)
         self._finalizer = weakref.finalize(self, self._core.free)
+        self._core.logs = list(info.logs)
+        self._core.sg_leaves = {ld: list(refs) for ld, refs in info.sgcbs.items()}
+        self._built = info
+        self._log_storage = os.path.abspath(os.fspath(log_storage)) if log_storage is not None else None
+        if store is not None:
+            try:
+                self._load_logs(store)
+            except BaseException:
+                store.close()
+                self._finalizer()
+                raise
         self._targets: dict[tuple[str, int], _Target] = {}
         self._host = ""
         self.set_identity(
@@ -1099,6 +1424,25 @@ class IedServer:
             self.configure(**options)
         if filestore is not None:
             self.set_filestore(filestore)
+
+    def _load_logs(self, store: LogStore) -> None:
+        """Reload the stored entries into the logs, then have the logs' new
+        entries copied into the store (I61_SEV_LOG events)."""
+        ffi, lib, core = self._ffi, self._lib, self._core
+        known = set(core.logs)
+        for ref in store.stored_logs():
+            if ref not in known:
+                log.warning("log storage %s holds entries of log %s, which this model does not have: "
+                            "kept in the file, not served", store.path, ref)
+        with core.use() as ptr:
+            for ref in core.logs:
+                n = store.load(ffi, lib, ptr, ref)
+                if n:
+                    log.info("log %s: %d entries reloaded from %s", ref, n, store.path)
+                err = lib.i61_server_set_log_events(ptr, ref.encode(), 1, ffi.NULL)
+                if err != 0:
+                    raise exception_for(err, f"log {ref}: its entries cannot be followed for the storage", ref)
+        core.log_store = store
 
     # ---------------------------------------------------------------- factories
 
@@ -1117,7 +1461,7 @@ class IedServer:
         :param access_point: the access point whose server to take; may be
             omitted when exactly one has a server
         :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``,
-            ``filestore``, limits)
+            ``filestore``, ``log_storage``, ``log_max_entries``, limits)
         :raises py61850.scl.SclError: the file cannot be read or is invalid
         """
         from .scl import load_scl
@@ -1159,8 +1503,26 @@ class IedServer:
         A DA's trigger options are its ``dchg``/``qchg``/``dupd`` keys; the
         model's ``"edition"`` (``"1"``) selects Edition 1 RCBs.
 
+        Logs, setting groups and GOOSE/SV control blocks are entries of a
+        logical node too::
+
+            {"ln_class": "LLN0", ...,
+             "logs": ["EventLog"],
+             "log_controls": [{"name": "EventLog", "log_name": "EventLog", "dataset": "Events",
+                               "trg_ops": {"dchg": True, "qchg": True}}],
+             "setting_control": {"num_of_sgs": 2, "act_sg": 1},
+             "gse_controls": [{"name": "gcb1", "app_id": "DEV/gcb1", "dataset": "Events", "conf_rev": 1,
+                               "address": {"MAC-Address": "01-0C-CD-01-00-01", "APPID": "1001",
+                                           "VLAN-ID": "005", "VLAN-PRIORITY": "4"},
+                               "min_time": 4, "max_time": 1000}],
+             "sv_controls": [{"name": "msv1", "smv_id": "DEV/msv1", "dataset": "Meas", "smp_rate": 80,
+                              "nof_asdu": 1, "multicast": True, "address": {...}}]}
+
+        and an attribute with FC SG has its per-group values in ``"sgroup_values"``
+        (``{1: 1.5, 2: 2.5}``).
+
         :param kwargs: as for :class:`IedServer` (identity, ``report_buffer_size``,
-            ``filestore``, limits)
+            ``filestore``, ``log_storage``, ``log_max_entries``, limits)
         :raises py61850.scl.SclError: the spec is invalid (with the path of the bad entry)
         """
         from .scl import IedModel
@@ -1941,7 +2303,200 @@ class IedServer:
             raise exception_for(err, f"cannot make {ref_s} {ControlModel(m).name}", ref_s)
 
 
+    # ---------------------------------------------------------------- logs
+
+    @property
+    def logs(self) -> list[str]:
+        """The logs of the model (``"LD/LN$LogName"``, the names ReadJournal takes)."""
+        return list(self._core.logs)
+
+    @property
+    def log_control_blocks(self) -> list[str]:
+        """The log control blocks of the model (``"LD/LN.LG.name"``)."""
+        return list(self._built.lcbs)
+
+    @property
+    def log_storage(self) -> Optional[str]:
+        """The SQLite file the logs are kept in (absolute path), ``None`` for memory only."""
+        return self._log_storage
+
+    @property
+    def log_storage_failures(self) -> int:
+        """Batches of log entries that could not be written to the storage file
+        (each was logged; the entries are tried again with the next ones)."""
+        store = self._core.log_store
+        return store.failures if store is not None else 0
+
+    def log_info(self, log_ref: Reference) -> LogInfo:
+        """What a log holds: entry count, oldest and newest entry id and time,
+        entries dropped because it was full.
+
+        :param log_ref: ``"LD/LN$LogName"`` (also ``"LD/LN.LogName"``)
+        :raises ObjectDoesNotExistError: no such log
+        """
+        ref = _log_ref(log_ref)
+        out = self._ffi.new("i61_log_info *")
+        with self._core.use() as ptr:
+            err = self._lib.i61_server_log_info(ptr, _ref_bytes(ref), out)
+        if err != 0:
+            raise exception_for(err, f"{ref}: no such log", ref)
+        empty = int(out.count) == 0
+        return LogInfo(
+            log_ref=ref,
+            count=int(out.count),
+            oldest_entry_id=None if empty else int(out.oldest_id).to_bytes(8, "big"),
+            newest_entry_id=None if int(out.newest_id) == 0 else int(out.newest_id).to_bytes(8, "big"),
+            oldest_time=None if empty else _utc_ms(out.oldest_ms),
+            newest_time=None if empty else _utc_ms(out.newest_ms),
+            dropped=int(out.dropped),
+        )
+
+    # ---------------------------------------------------------------- setting groups
+
+    @property
+    def setting_group_lds(self) -> list[str]:
+        """The logical devices (MMS domains) with a setting group control block."""
+        return list(self._built.sgcbs)
+
+    def _sg_ld(self, ld: Reference) -> str:
+        """The MMS domain of an LD argument (``"LD0"`` inst, ``"TESTLD0"`` domain,
+        ``"TESTLD0/LLN0"``)."""
+        text = ld.decode("utf-8", "replace") if isinstance(ld, (bytes, bytearray)) else str(ld)
+        name = text.split("/", 1)[0].strip()
+        if text.count("/") and text.split("/", 1)[1] not in ("LLN0", ""):
+            raise InvalidArgumentError(f"{text!r}: a setting group control block is in LLN0 "
+                                       "(give the LD, or LD/LLN0)", IedClientError.USER_PROVIDED_INVALID_ARGUMENT)
+        for d in self._scl_model.logical_devices:
+            if name in (d.domain_name, d.inst):
+                return str(d.domain_name)
+        return name
+
+    def sgcb(self, ld: Reference) -> SettingGroupState:
+        """The state of a logical device's setting group control block.
+
+        :param ld: the LD (MMS domain ``"TESTLD0"``, its inst ``"LD0"``, or ``"TESTLD0/LLN0"``)
+        :raises ObjectDoesNotExistError: the LD has no SGCB
+        """
+        return self._core.sgcb_state(self._sg_ld(ld))
+
+    def select_active_sg(self, ld: Reference, sg: int) -> None:
+        """Make group ``sg`` the active one (local: no handler is asked): its
+        values become the SG values, ActSG and LActTm change.
+
+        :raises ObjectDoesNotExistError: the LD has no SGCB
+        :raises InvalidArgumentError: ``sg`` is not 1..NumOfSG
+        """
+        name = self._sg_ld(ld)
+        with self._core.use() as ptr:
+            err = self._lib.i61_server_select_active_sg(ptr, _ref_bytes(name), int(sg))
+        if err != 0:
+            raise exception_for(err, f"{name}: setting group {sg} cannot be activated", name)
+
+    def set_sg_value(self, ref: Reference, sg: int, value: Any) -> None:
+        """Set the value of an attribute with FC SG in setting group ``sg``
+        (also its SG value when ``sg`` is the active group).
+
+        :param ref: ``"LD/LN.DO.DA"`` (FC SG)
+        :param value: as for :meth:`update_value`
+        :raises ObjectDoesNotExistError: no such attribute with FC SG, or no such group
+        :raises InvalidArgumentError: the value does not fit the attribute's type
+        """
+        ref_s, t = self._target(ref, FunctionalConstraint.SG)
+        mv = to_mms(t.spec, value, ref_s, lambda: self._sg_get(ref_s, sg))
+        with self._core.use() as ptr:
+            err = self._lib.i61_model_set_sg_value(self._lib.i61_server_model(ptr), _ref_bytes(ref_s), int(sg),
+                                                   mv._ptr)
+        if err != 0:
+            raise exception_for(err, f"cannot set {ref_s} [SG] of setting group {sg}", ref_s)
+
+    def _sg_get(self, ref_s: str, sg: int) -> MmsValue:
+        out = self._ffi.new("i61_value **")
+        with self._core.use() as ptr:
+            err = self._lib.i61_model_get_sg_value(self._lib.i61_server_model(ptr), _ref_bytes(ref_s), int(sg), out)
+        if err != 0:
+            raise exception_for(err, f"cannot read {ref_s} [SG] of setting group {sg}", ref_s)
+        return MmsValue._own(out[0])
+
+    def get_sg_value(self, ref: Reference, sg: int) -> Any:
+        """The value of an attribute with FC SG in setting group ``sg``, as plain
+        Python (structures as dicts by component name).
+
+        :raises ObjectDoesNotExistError: no such attribute with FC SG, or no such group
+        """
+        ref_s, t = self._target(ref, FunctionalConstraint.SG)
+        return _plain(self._sg_get(ref_s, sg), t.spec)
+
+    def on_setting_group(
+        self,
+        ld: Reference,
+        on_activate: Optional[SettingGroupHandler] = None,
+        on_confirm: Optional[SettingGroupHandler] = None,
+    ) -> None:
+        """Decide the setting group services of a logical device in Python.
+
+        * ``on_activate(change: SettingGroupChange)`` is called when a client
+          selects another active group (SelectActiveSG), before anything changes;
+        * ``on_confirm(edit: SettingGroupEdit)`` when a client confirms its
+          edited values (ConfirmEditSGValues), before they are copied into the
+          group; ``edit.values`` holds them by reference.
+
+        They run on the server's handler thread, and the client is answered when
+        they return: ``None`` or ``True`` accepts; ``False`` or raising
+        :class:`SettingGroupRefused` refuses (the client gets
+        ``object-access-denied``, or the :class:`DataAccessError` given to the
+        exception or returned); any other exception is logged and answered
+        ``temporarily-unavailable``, as is a handler that does not answer within
+        the hook timeout (:meth:`configure`).
+
+        Without handlers every valid request is accepted; calling it with neither
+        handler removes them. :meth:`select_active_sg` (local) asks no handler.
+
+        :param ld: the LD (MMS domain ``"TESTLD0"``, its inst, or ``"TESTLD0/LLN0"``)
+        :raises ObjectDoesNotExistError: the LD has no setting group control block
+        """
+        for fn, what in ((on_activate, "on_activate"), (on_confirm, "on_confirm")):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{what} must be callable (or None)")
+        name = self._sg_ld(ld)
+        ffi, lib, core = self._ffi, self._lib, self._core
+        mask = (1 if on_activate is not None else 0) | (2 if on_confirm is not None else 0)
+        hook = core.new_sg_hook(name, on_activate, on_confirm) if mask else None
+        if hook is not None:
+            core.track_connections()  # requests carry the client's address
+        userdata = ffi.cast("void *", hook.id) if hook is not None else ffi.NULL
+        with core.use() as ptr:
+            err = lib.i61_server_set_sg_handler(ptr, _ref_bytes(name), mask, userdata)
+        if err != 0:
+            raise exception_for(err, f"{name}: cannot set the setting group handlers (no SGCB?)", name)
+        if hook is None:
+            core.sg_hooks.pop(name, None)  # requests already queued still reach it (core.hooks_by_id)
+        else:
+            core.sg_hooks[name] = hook
+
+    # ---------------------------------------------------------------- GOOSE / SV
+
+    @property
+    def goose_control_blocks(self) -> list[str]:
+        """The GOOSE control blocks of the model (``"LD/LLN0.GO.name"``)."""
+        return list(self._built.gocbs)
+
+    @property
+    def sv_control_blocks(self) -> list[str]:
+        """The sampled value control blocks of the model (``"LD/LLN0.MS.name"`` / ``".US."``)."""
+        return list(self._built.svcbs)
+
+
 # ------------------------------------------------------------------ helpers
+
+
+def _log_ref(ref: Reference) -> str:
+    """``"LD/LN$LogName"`` from that form or ``"LD/LN.LogName"``."""
+    text = ref.decode("utf-8", "replace") if isinstance(ref, (bytes, bytearray)) else str(ref)
+    ld, sep, rest = text.partition("/")
+    if sep and "$" not in rest and "." in rest:
+        ln, _, name = rest.rpartition(".")
+        return f"{ld}/{ln}${name}"
+    return text
 
 
 def _plain(mv: MmsValue, spec: Optional[VariableSpec]) -> Any:
