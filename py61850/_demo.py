@@ -1,8 +1,10 @@
 """``py61850 demo``: a simulated IED on a free loopback port and a short guided
 client tour against it (identify, browse, typed reads, a setpoint write read back,
 the server refusing writes, reports from an unbuffered report control block,
-switches operated in each control model, one command refused by interlocking, and
-a disturbance record listed and downloaded from the server's file store)."""
+switches operated in each control model, one command refused by interlocking, a
+disturbance record listed and downloaded from the server's file store, the event
+log queried by time and after an entry, setting groups switched and edited, and a
+GOOSE control block read and enabled)."""
 from __future__ import annotations
 
 import math
@@ -14,7 +16,7 @@ from typing import Any
 from ._demo_scl import demo_model
 
 __all__ = ["run_demo", "SETPOINT", "SETPOINT_MAX", "RCB", "SWITCHES", "BREAKER", "EARTH_SWITCH", "RECORD",
-           "write_demo_records"]
+           "write_demo_records", "LCB", "LOG", "PROT_LD", "PICKUP", "DELAY", "GOCB"]
 
 MEAS = "DEMOMeas/MMXU1"
 IO = "DEMOIO/GGIO1"
@@ -39,6 +41,18 @@ BREAKER = "DEMOCtrl/CSWI4.Pos"
 _DBPOS = {"00": "intermediate", "01": "off", "10": "on", "11": "bad-state"}
 #: The disturbance record of the demo's file store (a COMTRADE .cfg/.dat pair), without extension.
 RECORD = "COMTRADE/DEMO_fault_001"
+#: The event log (data set DEMOIO/LLN0$Events: Ind1, Ind2, Alm1) and its log control block.
+LCB = "DEMOIO/LLN0.LG.EventLog"
+LOG = "DEMOIO/LLN0$EventLog"
+DOOR = f"{IO}.Ind2.stVal"
+#: The protection LD with three setting groups (1 normal, 2 storm season, 3 commissioning).
+PROT_LD = "DEMOProt"
+PICKUP = "DEMOProt/PTOC1.StrVal.setMag.f"
+DELAY = "DEMOProt/PTOC1.OpDlTmms.setVal"
+#: Group 3 holds commissioning settings: the demo server refuses to activate it remotely.
+COMMISSIONING_SG = 3
+#: The GOOSE control block (data set Alarms).
+GOCB = "DEMOIO/LLN0.GO.gcbAlarms"
 _SAMPLES = 40  # two cycles at 50 Hz, 1 kHz
 
 
@@ -110,6 +124,7 @@ def run_demo(console: Any, port: int = 0) -> int:
 
     server.on_write(SETPOINT, check_setpoint)
     _install_interlocking(server)
+    sg_calls = _install_setting_group_handlers(server)
     sim = Simulator(server, interval=0.1, seed=61850)
     try:
         server.start(port, "127.0.0.1")
@@ -207,6 +222,18 @@ def run_demo(console: Any, port: int = 0) -> int:
 
             _section(console, 9, "Files")
             if not _file_tour(console, conn, server):
+                return 1
+
+            _section(console, 10, "Logs")
+            if not _log_tour(console, conn, server):
+                return 1
+
+            _section(console, 11, "Setting groups")
+            if not _setting_group_tour(console, conn, server, sg_calls):
+                return 1
+
+            _section(console, 12, "GOOSE control block")
+            if not _gocb_tour(console, conn):
                 return 1
     finally:
         sim.stop()
@@ -372,3 +399,114 @@ def _file_tour(console: Any, conn: Any, server: Any) -> bool:
         f"{len(dat)} samples at {cfg[8].split(',')[0]} Hz, trip at t = {int(trip) / 1000:g} ms"
     )
     return True
+
+
+def _log_tour(console: Any, conn: Any, server: Any) -> bool:
+    """Read the event log's LCB, make the server log two door events, and query
+    the log by time and after an entry. False when something is missing."""
+    import datetime as dt
+
+    from rich.table import Table
+
+    from ._enums import FunctionalConstraint as FC
+    from .cli import _escape, format_value
+
+    lcb = conn.read_lcb(LCB)
+    console.print(f"{LCB}: LogEna {lcb.log_ena}, log {lcb.log_ref}, data set {lcb.dataset}, trigger options "
+                  + ", ".join(f.name.lower() for f in type(lcb.trg_ops) if f in lcb.trg_ops))
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    door = bool(conn.read_boolean(DOOR, FC.ST))
+    for value in (not door, door):  # the door opens and closes: two data changes, two entries
+        server.update_value(DOOR, value)
+    entries = conn.query_log_by_time(LOG, since, None)
+    doors = [e for e in entries if any(v.reference.endswith("Ind2$stVal") for v in e.variables)]
+    table = Table(show_header=True, header_style="bold")
+    for col in ("entry id", "time (UTC)", "reference", "value", "reason"):
+        table.add_column(col, overflow="fold")
+    for e in entries[-6:]:
+        for v in e.variables:
+            reason = "|".join(f.name for f in type(v.reason) if f in v.reason) if v.reason else ""
+            table.add_row(e.entry_id.hex(), e.time.strftime("%H:%M:%S.%f")[:-3], v.reference,
+                          _escape(format_value(v.value, v.reference)), reason)
+    console.print(table)
+    if len(doors) < 2:
+        console.print("[red]the door events are not in the log[/red]")
+        return False
+    after = conn.query_log_after(LOG, doors[-2].entry_id, doors[-2].time)
+    info = server.log_info(LOG)
+    console.print(f"query by time since {since:%H:%M:%S}: {len(entries)} entries; after entry "
+                  f"{doors[-2].entry_id.hex()}: {len(after)} ({', '.join(e.entry_id.hex() for e in after)}). "
+                  f"The server holds {info.count} entries, the newest {info.newest_entry_id.hex() if info.newest_entry_id else '-'}.")
+    following = entries[entries.index(doors[-2]) + 1]
+    if not after or after[0].entry_id != following.entry_id:
+        console.print("[red]query after an entry did not continue with the next one[/red]")
+        return False
+    return True
+
+
+def _install_setting_group_handlers(server: Any) -> list[str]:
+    """The demo server refuses to activate the commissioning group remotely and
+    records confirmed edits; returns the list the handlers append to."""
+    from .server import SettingGroupChange, SettingGroupEdit, SettingGroupRefused
+
+    calls: list[str] = []
+
+    def activate(change: SettingGroupChange) -> None:
+        calls.append(f"activate {change.old_sg} -> {change.new_sg}")
+        if change.new_sg == COMMISSIONING_SG:
+            raise SettingGroupRefused(message="commissioning settings are not activated remotely")
+
+    def confirm(edit: SettingGroupEdit) -> None:
+        calls.append(f"confirm group {edit.sg}: " + ", ".join(f"{k.rsplit('/', 1)[-1]} = {v:g}"
+                                                                for k, v in edit.values.items()))
+
+    server.on_setting_group(PROT_LD, on_activate=activate, on_confirm=confirm)
+    return calls
+
+
+def _setting_group_tour(console: Any, conn: Any, server: Any, calls: list[str]) -> bool:
+    """Switch the active setting group, get a refusal, edit and confirm a group.
+    False when an outcome is not the expected one."""
+    from ._enums import FunctionalConstraint as FC
+    from ._errors import IedConnectionException
+
+    def settings() -> str:
+        return (f"pickup {conn.read_float(PICKUP, FC.SG):g} A, "
+                f"delay {conn.read_int32(DELAY, FC.SG)} ms")
+
+    sgcb = conn.read_sgcb(PROT_LD)
+    console.print(f"{PROT_LD}: {sgcb.num_of_sg} setting groups, active {sgcb.act_sg} ({settings()})")
+    conn.select_active_sg(PROT_LD, 2)
+    sgcb = conn.read_sgcb(PROT_LD)
+    console.print(f"select_active_sg(2) -> active {sgcb.act_sg} since {sgcb.lact_tm:%H:%M:%S} ({settings()})")
+    ok = sgcb.act_sg == 2
+    try:
+        conn.select_active_sg(PROT_LD, COMMISSIONING_SG)
+        console.print("[red]the commissioning group was activated (unexpected)[/red]")
+        return False
+    except IedConnectionException as exc:
+        console.print(f"select_active_sg({COMMISSIONING_SG}) -> refused by the Python handler: "
+                      f"[yellow]{exc.error_code.name}[/yellow]")
+    conn.select_edit_sg(PROT_LD, 2)
+    conn.write_float(PICKUP, FC.SE, 300.0)
+    conn.confirm_edit_sg_values(PROT_LD)  # also ends the edit reservation
+    console.print(f"edit group 2: pickup := 300 (SE), confirm -> group 2 now {settings()}")
+    ok = ok and conn.read_float(PICKUP, FC.SG) == 300.0 and server.get_sg_value(PICKUP, 2) == 300.0
+    console.print("the server's handlers saw: " + "; ".join(calls))
+    if not ok:
+        console.print("[red]the setting groups did not change as expected[/red]")
+    return ok
+
+
+def _gocb_tour(console: Any, conn: Any) -> bool:
+    """Read the GOOSE control block and enable it. False when something is missing."""
+    gocb = conn.read_gocb(GOCB)
+    console.print(f"{GOCB}: GoID {gocb.go_id!r}, data set {gocb.dataset}, ConfRev {gocb.conf_rev}, "
+                  f"GoEna {gocb.go_ena}\n  destination {gocb.dst_address}, MinTime {gocb.min_time} ms, "
+                  f"MaxTime {gocb.max_time} ms")
+    gocb.go_ena = True
+    conn.set_gocb_values(gocb)
+    back = conn.read_gocb(GOCB)
+    console.print(f"GoEna := True -> read back {back.go_ena} (the demo server does not publish GOOSE messages "
+                  "on the network: the control block is data)")
+    return bool(back.go_ena) and back.dst_address is not None and back.dst_address.appid == 0x3001

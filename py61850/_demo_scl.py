@@ -10,21 +10,32 @@ from typing import Any
 __all__ = ["DEMO_ICD", "demo_model"]
 
 DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- demo_ied.icd: the py61850 demo IED (written for py61850). IED "DEMO", four logical
+<!-- demo_ied.icd: the py61850 demo IED (written for py61850). IED "DEMO", five logical
      devices: DEMOLD0 (device), DEMOMeas (MMXU1 with sub data objects), DEMOIO (GGIO1:
-     indications, an alarm, an analogue input and two setpoints), DEMOCtrl (switchgear:
-     CSWI1..4 Pos, one double-point switch per control model). -->
+     indications, an alarm, an analogue input and two setpoints; an event log and a GOOSE
+     control block), DEMOCtrl (switchgear: CSWI1..4 Pos, one double-point switch per control
+     model), DEMOProt (PTOC1 with three setting groups). -->
 <SCL xmlns="http://www.iec.ch/61850/2003/SCL" version="2007" revision="B" release="4">
   <Header id="py61850-demo" version="1" revision="0" toolID="py61850" nameStructure="IEDName"/>
   <Communication>
     <SubNetwork name="Demo" type="8-MMS">
       <ConnectedAP iedName="DEMO" apName="AP1">
         <Address><P type="IP">127.0.0.1</P></Address>
+        <GSE ldInst="IO" cbName="gcbAlarms">
+          <Address>
+            <P type="MAC-Address">01-0C-CD-01-00-10</P>
+            <P type="APPID">3001</P>
+            <P type="VLAN-ID">000</P>
+            <P type="VLAN-PRIORITY">4</P>
+          </Address>
+          <MinTime unit="s" multiplier="m">10</MinTime>
+          <MaxTime unit="s" multiplier="m">2000</MaxTime>
+        </GSE>
       </ConnectedAP>
     </SubNetwork>
   </Communication>
   <IED name="DEMO" manufacturer="py61850" type="DemoFeeder" configVersion="1.0">
-    <Services><GetDirectory/><GetDataObjectDefinition/><ReadWrite/><DataSetDirectory/><GetDataSetValue/><ConfDataSet max="4" maxAttributes="16"/><ConfReportControl max="4"/><GetCBValues/></Services>
+    <Services><GetDirectory/><GetDataObjectDefinition/><ReadWrite/><DataSetDirectory/><GetDataSetValue/><ConfDataSet max="4" maxAttributes="16"/><ConfReportControl max="4"/><GetCBValues/><ConfLogControl max="1"/><GOOSE max="1"/><SettingGroups><SGEdit/><ConfSG/></SettingGroups></Services>
     <AccessPoint name="AP1">
       <Server>
         <Authentication none="true"/>
@@ -79,6 +90,16 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
                          configRef="true"/>
               <RptEnabled max="2"/>
             </ReportControl>
+            <DataSet name="Events" desc="what the event log records">
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Ind1" daName="stVal" fc="ST"/>
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Ind2" daName="stVal" fc="ST"/>
+              <FCDA ldInst="IO" lnClass="GGIO" lnInst="1" doName="Alm1" daName="stVal" fc="ST"/>
+            </DataSet>
+            <LogControl name="EventLog" datSet="Events" logName="EventLog" logEna="true" reasonCode="true">
+              <TrgOps dchg="true" qchg="true"/>
+            </LogControl>
+            <GSEControl name="gcbAlarms" datSet="Alarms" confRev="1" appID="DEMO/Alarms" type="GOOSE"/>
+            <Log name="EventLog"/>
             <DOI name="Mod"><DAI name="stVal"><Val>on</Val></DAI><DAI name="ctlModel"><Val>status-only</Val></DAI></DOI>
             <DOI name="Beh"><DAI name="stVal"><Val>on</Val></DAI></DOI>
             <DOI name="Health"><DAI name="stVal"><Val>Ok</Val></DAI></DOI>
@@ -119,6 +140,24 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
               <DAI name="sboTimeout"><Val>10000</Val></DAI></DOI>
           </LN>
         </LDevice>
+        <LDevice inst="Prot" desc="Protection">
+          <LN0 lnClass="LLN0" inst="" lnType="DEMO_LLN0">
+            <DOI name="Mod"><DAI name="stVal"><Val>on</Val></DAI><DAI name="ctlModel"><Val>status-only</Val></DAI></DOI>
+            <DOI name="Beh"><DAI name="stVal"><Val>on</Val></DAI></DOI>
+            <DOI name="Health"><DAI name="stVal"><Val>Ok</Val></DAI></DOI>
+            <SettingControl numOfSGs="3" actSG="1" desc="1 normal, 2 storm season, 3 commissioning"/>
+          </LN0>
+          <LN lnClass="PTOC" inst="1" lnType="DEMO_PTOC" desc="Feeder overcurrent">
+            <DOI name="StrVal">
+              <SDI name="setMag"><DAI name="f"><Val sGroup="1">400</Val><Val sGroup="2">320</Val><Val sGroup="3">50</Val></DAI></SDI>
+              <DAI name="d"><Val>Pickup current (A)</Val></DAI>
+            </DOI>
+            <DOI name="OpDlTmms">
+              <DAI name="setVal"><Val sGroup="1">300</Val><Val sGroup="2">150</Val><Val sGroup="3">1000</Val></DAI>
+              <DAI name="d"><Val>Operate delay (ms)</Val></DAI>
+            </DOI>
+          </LN>
+        </LDevice>
       </Server>
     </AccessPoint>
   </IED>
@@ -149,6 +188,11 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
       <DO name="AnIn1" type="DEMO_MV"/>
       <DO name="SetPt1" type="DEMO_ASG"/>
       <DO name="IntSet1" type="DEMO_ING"/>
+    </LNodeType>
+    <LNodeType id="DEMO_PTOC" lnClass="PTOC">
+      <DO name="Beh" type="DEMO_ENS_Beh"/>
+      <DO name="StrVal" type="DEMO_ASG_SG"/>
+      <DO name="OpDlTmms" type="DEMO_ING_SG"/>
     </LNodeType>
     <LNodeType id="DEMO_CSWI_DN" lnClass="CSWI">
       <DO name="Beh" type="DEMO_ENS_Beh"/>
@@ -218,6 +262,14 @@ DEMO_ICD = """<?xml version="1.0" encoding="UTF-8"?>
     </DOType>
     <DOType id="DEMO_ING" cdc="ING">
       <DA name="setVal" bType="INT32" fc="SP" dchg="true"/>
+      <DA name="d" bType="VisString255" fc="DC"/>
+    </DOType>
+    <DOType id="DEMO_ASG_SG" cdc="ASG">
+      <DA name="setMag" bType="Struct" type="DEMO_AnalogueValue" fc="SG" dchg="true"/>
+      <DA name="d" bType="VisString255" fc="DC"/>
+    </DOType>
+    <DOType id="DEMO_ING_SG" cdc="ING">
+      <DA name="setVal" bType="INT32" fc="SG" dchg="true"/>
       <DA name="d" bType="VisString255" fc="DC"/>
     </DOType>
     <DOType id="DEMO_DPC_DN" cdc="DPC">
