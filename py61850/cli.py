@@ -4,6 +4,7 @@
 
     py61850 demo                                  a guided tour against a simulated IED
     py61850 serve MODEL.icd [--ied NAME] [--port N] [--host H] [--simulate] [--filestore DIR]
+                            [--log-storage FILE] [--log-max-entries N]
     py61850 browse HOST[:PORT] [--fcs] [--values]
     py61850 read HOST[:PORT] REF [FC]
     py61850 write HOST[:PORT] REF FC VALUE
@@ -14,6 +15,9 @@
     py61850 files put HOST[:PORT] LOCAL REMOTE
     py61850 files rm HOST[:PORT] REMOTE...
     py61850 files mv HOST[:PORT] OLD NEW
+    py61850 log HOST[:PORT] LOGREF [--since ISO [--until ISO] | --after ENTRYID --time ISO] [--json]
+    py61850 sg HOST[:PORT] LD [--activate N] [--edit N [--set REF=VALUE ...] [--confirm]]
+    py61850 gocb HOST[:PORT] REF [--enable|--disable] [--json]
 
 References are ``LD/LN.DO.DA`` (for example ``TESTGenericIO/GGIO1.AnIn1.mag.f``);
 FCs are the two-letter names (``MX``, ``ST``, ``SP``, ...). Exit status: 0 on
@@ -569,7 +573,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import IedServer
 
     console = _console()
-    server = IedServer.from_scl(args.model, ied_name=args.ied, access_point=args.ap, filestore=args.filestore)
+    if args.log_max_entries is not None and args.log_max_entries < 1:
+        raise UsageError("--log-max-entries must be at least 1")
+    extra: dict[str, Any] = {}
+    if args.log_max_entries is not None:
+        extra["log_max_entries"] = args.log_max_entries
+    server = IedServer.from_scl(args.model, ied_name=args.ied, access_point=args.ap, filestore=args.filestore,
+                                log_storage=args.log_storage, **extra)
     done = threading.Event()
 
     def on_conn(conn: Any, connected: bool) -> None:
@@ -601,6 +611,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         if server.filestore:
             console.print(f"file store {_escape(server.filestore)}")
+        if server.logs:
+            where = f"stored in {_escape(str(args.log_storage))}" if args.log_storage else "in memory"
+            console.print(f"logs {', '.join(server.logs)} ({where})")
         console.print(f"listening on {args.host or '*'}:{server.port} - press Ctrl-C to stop")
         sys.stdout.flush()
         try:
@@ -1018,6 +1031,199 @@ def _add_files_parser(sub: Any) -> None:
     m.set_defaults(func=cmd_files_mv)
 
 
+# ------------------------------------------------------------------ logs, setting groups, GoCB
+
+
+def _cb_value_text(value: Any) -> str:
+    """One-line text of a control block attribute value (from the block's properties)."""
+    from enum import IntEnum, IntFlag
+
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, IntFlag):
+        names = [m.name for m in type(value) if m.value and m in value]
+        return "|".join(names) if names else "none"  # type: ignore[arg-type]
+    if isinstance(value, IntEnum):
+        return value.name
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex() if value else "(empty)"
+    if isinstance(value, _dt.datetime):
+        return _fmt_ms_time(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def _fmt_ms_time(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _print_cb(title: str, cb: Any) -> None:
+    print(title)
+    attrs = cb.attributes()
+    width = max((len(k) for k in attrs), default=0)
+    for name, value in attrs.items():
+        print(f"  {name:<{width}}  {_cb_value_text(value)}")
+
+
+def _journal_lines(entry: Any) -> list[str]:
+    head = f"{_fmt_ms_time(entry.time)}  {entry.entry_id.hex()}"
+    if not entry.variables:
+        return [f"{head}  (no values)"]
+    lines = []
+    for i, var in enumerate(entry.variables):
+        reason = ""
+        if var.reason is not None:
+            names = [m.name.lower() for m in type(var.reason) if m.value and m in var.reason]
+            reason = f"  ({', '.join(names) or 'no reason'})"
+        text = f"{var.reference} = {format_value(var.value, var.reference.rsplit('$', 1)[-1])}{reason}"
+        lines.append(f"{head if i == 0 else ' ' * len(head)}  {text}")
+    return lines
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    if args.after is not None and args.since is not None:
+        raise UsageError("--since and --after exclude each other")
+    if (args.after is None) != (args.time is None):
+        raise UsageError("--after ENTRYID needs --time ISO (the time of that entry), and --time needs --after")
+    since = _parse_time(args.since) if args.since is not None else None
+    until = _parse_time(args.until) if args.until is not None else None
+    after: Optional[bytes] = None
+    when: Optional[_dt.datetime] = None
+    if args.after is not None:
+        try:
+            after = bytes.fromhex(args.after[2:] if args.after.lower().startswith("0x") else args.after)
+        except ValueError:
+            raise UsageError(f"--after {args.after!r} is not a hex entry id") from None
+        if not after:
+            raise UsageError("--after needs an entry id")
+        when = _parse_time(args.time)
+    if until is not None and after is not None:
+        raise UsageError("--until works with --since, not with --after")
+    with _connect(args.address, args.timeout) as conn:
+        if after is not None:
+            assert when is not None
+            entries = conn.query_log_after(args.log, after, when)
+        else:
+            entries = conn.query_log_by_time(args.log, since, until)
+    out = sys.stdout
+    for entry in entries:
+        if args.json:
+            out.write(json.dumps(entry.to_dict()) + "\n")
+        else:
+            out.write("\n".join(_journal_lines(entry)) + "\n")
+    out.flush()
+    print(f"{len(entries)} entries", file=sys.stderr)
+    return 0
+
+
+def _parse_assignment(text: str, ld: str) -> tuple[str, str]:
+    ref, sep, value = text.partition("=")
+    ref = ref.strip()
+    if not sep or not ref:
+        raise UsageError(f"--set {text!r}: expected REF=VALUE (e.g. PTOC1.StrVal.setMag.f=2.75)")
+    if "/" not in ref:
+        ref = f"{ld}/{ref}"
+    return ref, value
+
+
+def cmd_sg(args: argparse.Namespace) -> int:
+    from ._enums import FunctionalConstraint as FC
+    from ._server_model import to_mms
+
+    sets = [_parse_assignment(t, args.ld.split("/", 1)[0]) for t in (args.set or [])]
+    if sets and args.edit is None:
+        raise UsageError("--set needs --edit N (the group to edit)")
+    if args.confirm and args.edit is None:
+        raise UsageError("--confirm needs --edit N")
+    if args.edit == 0 and (sets or args.confirm):
+        raise UsageError("--edit 0 releases the reservation: nothing to --set or --confirm")
+    for what, n in (("--activate", args.activate), ("--edit", args.edit)):
+        if n is not None and not 0 <= n <= 255:
+            raise UsageError(f"{what} {n}: a setting group is 1..255 (--edit 0 releases)")
+    with _connect(args.address, args.timeout) as conn:
+        sgcb = conn.read_sgcb(args.ld)
+        changed = args.activate is not None or args.edit is not None
+        _print_cb(f"{sgcb.reference}" + (" (before)" if changed else ""), sgcb)
+        if args.activate is not None:
+            conn.select_active_sg(args.ld, args.activate)
+            print(f"active setting group: {args.activate}")
+        if args.edit is not None:
+            conn.select_edit_sg(args.ld, args.edit)
+            print(f"editing setting group {args.edit}" if args.edit else "edit reservation released")
+            for ref, text in sets:
+                spec = conn.get_variable_specification(ref, FC.SE)
+                try:
+                    mv = to_mms(spec, parse_value(text, spec), ref)
+                except ValueError as exc:
+                    raise UsageError(str(exc)) from None
+                conn.write_value(ref, FC.SE, mv)
+                print(f"  {ref} [SE] = {format_value(conn.read_value(ref, FC.SE), ref.rsplit('.', 1)[-1])}")
+            if args.confirm:
+                conn.confirm_edit_sg_values(args.ld)
+                print(f"confirmed: the values of group {args.edit} are applied")
+            elif args.edit and sets:
+                print("not confirmed (--confirm): the edit is dropped when the connection closes", file=sys.stderr)
+        if changed:
+            sgcb.refresh()
+            _print_cb(f"{sgcb.reference} (after)", sgcb)
+    return 0
+
+
+def cmd_gocb(args: argparse.Namespace) -> int:
+    with _connect(args.address, args.timeout) as conn:
+        gocb = conn.read_gocb(args.reference)
+        if args.enable or args.disable:
+            gocb.go_ena = bool(args.enable)
+            conn.set_gocb_values(gocb)
+            conn.update_gocb_values(gocb)
+        if args.json:
+            print(json.dumps(gocb.to_dict()))
+        else:
+            _print_cb(gocb.reference, gocb)
+    return 0
+
+
+def _add_issue7_parsers(sub: Any) -> None:
+    lg = sub.add_parser("log", help="read a log (QueryLogByTime / QueryLogAfter)")
+    lg.add_argument("address", metavar="HOST[:PORT]")
+    lg.add_argument("log", metavar="LOGREF", help="the log, LD/LN$LogName (an LCB's LogRef), e.g. "
+                                                   "TESTGenericIO/LLN0$EventLog")
+    lg.add_argument("--since", metavar="ISO", default=None,
+                    help="entries from this time on (ISO 8601, UTC when no offset; default: all)")
+    lg.add_argument("--until", metavar="ISO", default=None, help="with --since or alone: entries up to this time")
+    lg.add_argument("--after", metavar="ENTRYID", default=None,
+                    help="entries after this entry (its id in hex, as printed); needs --time")
+    lg.add_argument("--time", metavar="ISO", default=None, help="with --after: the time of that entry")
+    lg.add_argument("--json", action="store_true", help="one JSON object per entry on stdout")
+    lg.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    lg.set_defaults(func=cmd_log)
+
+    sg = sub.add_parser("sg", help="show, switch or edit the setting groups of a logical device")
+    sg.add_argument("address", metavar="HOST[:PORT]")
+    sg.add_argument("ld", metavar="LD", help="logical device, e.g. TESTLD0")
+    sg.add_argument("--activate", type=int, default=None, metavar="N", help="make group N the active one")
+    sg.add_argument("--edit", type=int, default=None, metavar="N",
+                    help="reserve group N for editing (0 releases the reservation)")
+    sg.add_argument("--set", action="append", metavar="REF=VALUE",
+                    help="with --edit: write the SE value of REF (LD/LN.DO.DA, or LN.DO.DA in LD); repeatable")
+    sg.add_argument("--confirm", action="store_true", help="with --edit: apply the edited values")
+    sg.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    sg.set_defaults(func=cmd_sg)
+
+    go = sub.add_parser("gocb", help="show a GOOSE control block, or enable/disable it")
+    go.add_argument("address", metavar="HOST[:PORT]")
+    go.add_argument("reference", metavar="REF", help="LD/LLN0.name or LD/LLN0.GO.name")
+    onoff = go.add_mutually_exclusive_group()
+    onoff.add_argument("--enable", action="store_true", help="GoEna = true")
+    onoff.add_argument("--disable", action="store_true", help="GoEna = false")
+    go.add_argument("--json", action="store_true", help="the attributes as one JSON object")
+    go.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
+    go.set_defaults(func=cmd_gocb)
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -1044,6 +1250,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--interval", type=float, default=1.0, help="simulation step in seconds (default 1)")
     s.add_argument("--filestore", metavar="DIR", default=None,
                    help="serve the files below DIR (MMS file services: list, download, upload, delete, rename)")
+    s.add_argument("--log-storage", metavar="FILE", default=None,
+                   help="keep the logs in this SQLite file, so they survive a restart (default: memory only)")
+    s.add_argument("--log-max-entries", metavar="N", type=int, default=None,
+                   help="entries each log keeps, oldest dropped first (default 10000)")
     s.set_defaults(func=cmd_serve)
 
     b = sub.add_parser("browse", help="show a server's data model as a tree")
@@ -1100,6 +1310,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_control)
 
     _add_files_parser(sub)
+    _add_issue7_parsers(sub)
     return p
 
 
@@ -1124,10 +1335,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # SCL errors and the like: one line, no traceback
+    except Exception as exc:  # SCL and log storage errors: one line, no traceback
+        from ._log_store import LogStorageError
         from .scl import SclError
 
-        if not isinstance(exc, SclError):
+        if not isinstance(exc, (SclError, LogStorageError)):
             raise
         print(f"py61850 {args.command}: {exc}", file=sys.stderr)
     return 1

@@ -147,6 +147,39 @@ def test_serve_simulate_moves_values_and_sigterm(tmp_path):
     assert rc == 0, err
 
 
+def test_serve_log_storage_survives_a_restart(tmp_path):
+    """``serve --log-storage``: what the simulated indications logged is still there after a
+    restart on the same file, and new entries continue the entry ids."""
+    db = tmp_path / "logs.sqlite"
+    log_ref = "TESTGenericIO/LLN0$EventLog"
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+
+    def run_and_read(min_entries: int) -> list:
+        srv = ServeProcess(DEFAULT_SCL, "--port", "0", "--host", "127.0.0.1", "--simulate", "--interval", "0.05",
+                           "--log-storage", str(db), cwd=tmp_path)
+        try:
+            assert "logs TESTGenericIO/LLN0$EventLog (stored in" in "".join(srv.lines)
+            with IedConnection("127.0.0.1", srv.port) as c:
+                deadline = time.monotonic() + 10
+                entries = c.query_log_by_time(log_ref, start, None)
+                while len(entries) < min_entries and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    entries = c.query_log_by_time(log_ref, start, None)
+        finally:
+            rc, _, err = srv.stop(signal.SIGTERM)
+        assert rc == 0, err
+        return entries
+
+    first = run_and_read(3)
+    assert len(first) >= 3
+    assert all(v.reference.startswith("TESTGenericIO/GGIO1$ST$Ind") for e in first for v in e.variables)
+    second = run_and_read(len(first) + 3)
+    ids = [e.entry_id for e in second]
+    assert ids[:len(first)] == [e.entry_id for e in first]       # the stored entries came back
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)       # and the new ones continue after them
+    assert len(second) >= len(first) + 3
+
+
 def test_serve_errors(tmp_path):
     res = run_cli("serve", str(tmp_path / "missing.icd"), "--port", "0", cwd=tmp_path)
     assert res.returncode == 1 and "missing.icd" in res.stderr and "Traceback" not in res.stderr
@@ -156,6 +189,13 @@ def test_serve_errors(tmp_path):
     bad.write_text("<SCL><IED")
     res = run_cli("serve", str(bad), "--port", "0", cwd=tmp_path)
     assert res.returncode == 1 and "bad.icd" in res.stderr
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("not an SQLite file " * 100)
+    res = run_cli("serve", DEFAULT_SCL, "--port", "0", "--log-storage", str(not_a_db), cwd=tmp_path)
+    assert res.returncode == 1 and "notes.txt" in res.stderr and "Traceback" not in res.stderr
+    assert not_a_db.read_text() == "not an SQLite file " * 100      # left as it was
+    res = run_cli("serve", DEFAULT_SCL, "--port", "0", "--log-max-entries", "0", cwd=tmp_path)
+    assert res.returncode == 2 and "--log-max-entries" in res.stderr
 
 
 # ------------------------------------------------------------------ browse / read / write
