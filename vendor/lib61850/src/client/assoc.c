@@ -857,8 +857,14 @@ static void i61_assoc_receive(i61_assoc *a, uint32_t g)
             memmove(a->rbuf, a->rbuf + off, a->rlen - off);
             a->rlen -= off;
         }
-        if ((size_t)r < room)
-            return;                              /* took everything that was there */
+        if ((size_t)r < room) {                  /* took everything that was there */
+            /* in the middle of a frame or of a segmented TSDU: acknowledge now,
+             * so that a peer with Nagle on does not hold the rest for our
+             * delayed ACK (the Rust-based server: ~40 ms per large answer) */
+            if (a->rlen || a->reasm.buf.len)
+                i61_sock_quickack(a->rfd);
+            return;
+        }
     }
 }
 

@@ -139,6 +139,16 @@ ssize_t i61_sock_sendv(int fd, const struct iovec *iov, int n)
     return r;
 }
 
+void i61_sock_quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
 ssize_t i61_sock_read(int fd, void *p, size_t n)
 {
     ssize_t r;

@@ -32,5 +32,11 @@ int i61_sock_accept(int lfd, int *fd);
 ssize_t i61_sock_sendv(int fd, const struct iovec *iov, int n);
 /* read, retried on EINTR: octets (0 = end of stream), -EAGAIN, or -errno. */
 ssize_t i61_sock_read(int fd, void *p, size_t n);
+/* Asks the kernel to acknowledge received data at once instead of delaying
+ * the ACK (Linux TCP_QUICKACK; the kernel clears it again by itself). For a
+ * receiver waiting for the rest of a message: a sender whose Nagle algorithm
+ * holds the tail until the first part is acknowledged would otherwise wait
+ * for the delayed ACK (up to 40 ms). No-op where unsupported. */
+void i61_sock_quickack(int fd);
 
 #endif

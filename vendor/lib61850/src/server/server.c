@@ -652,8 +652,14 @@ static void i61_conn_io(void *ud, uint32_t events)
             i61_sconn_rx_commit(&sc->eng, (size_t)r);
             if (sc->eng.close_now || sc->eng.state == I61_SC_CLOSING)
                 break;
-            if ((size_t)r < avail)
+            if ((size_t)r < avail) {
+                /* in the middle of a frame or of a segmented TSDU: acknowledge
+                 * now, so that a client with Nagle on does not hold the rest
+                 * for our delayed ACK */
+                if (sc->eng.rx_len > 0 || sc->eng.reasm.buf.len > 0)
+                    i61_sock_quickack(sc->fd);
                 break;
+            }
         }
         i61_conn_after(sc);
         return;
