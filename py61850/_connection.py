@@ -1672,7 +1672,9 @@ class IedConnection:
         """All entries of a log made between ``start`` and ``end`` (QueryLogByTime,
         MMS ReadJournal), oldest first. A server sends long answers in parts
         (``moreFollows``): they are all fetched, each continuing after the last
-        entry received.
+        entry received. Only the first request carries ``end``; the later ones
+        continue after an entry alone (the Rust-based ``iec61850`` server refuses
+        both together) and the client drops the entries made after ``end``.
 
         :param log_ref: the log, ``"LD/LN$LogName"`` (an LCB's
             :attr:`~py61850.client.LogControlBlock.log_ref`) or ``"LD/LN.LogName"``
@@ -1724,7 +1726,10 @@ class IedConnection:
         self, log_ref: Reference, entry_id: bytes, time: _log.TimeLike, end: Optional[_log.TimeLike] = None
     ) -> LogPage:
         """One answer of QueryLogAfter: entries after ``entry_id`` (made at
-        ``time``), up to ``end`` if given.
+        ``time``). The request carries no end: with ``end`` the client drops the
+        entries made after it, and ``more_follows`` is ``False`` once one was
+        seen (entries come in time order). To walk a by-time query page by page,
+        pass the same ``end`` on every page.
 
         :returns: a :class:`~py61850.client.LogPage`
         """

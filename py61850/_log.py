@@ -6,9 +6,20 @@ server's ``moreFollows``) and ``query_log_page_by_time``,
 ``query_log_page_after`` (one answer each); the work is done here on top of
 lib61850's ``i61_client_read_journal``.
 
-Each answer is copied into plain Python objects (:class:`JournalEntry`,
-:class:`JournalVariable`, :class:`LogPage`) and the C journal is freed at
-once, so entries can be kept as long as one likes, from any thread.
+Each answer becomes plain Python objects (:class:`JournalEntry`,
+:class:`JournalVariable`, :class:`LogPage`); the logged values are
+:class:`MmsValue` views into the C journal of their answer, which is freed
+when the last of them is garbage-collected. Entries can be kept as long as
+one likes, from any thread, after the page, the list and the connection are
+gone; a page's C memory stays allocated while any of its values lives.
+
+An end time is sent to the server only in the first request of a by-time
+query (rangeStart and rangeStop). The requests that continue after an entry
+(the pages after the first, and QueryLogAfter) carry entryToStartAfter alone:
+the Rust-based ``iec61850`` server refuses entryToStartAfter together with
+rangeStop. The client applies the end itself instead: it drops entries made
+after it and, entries coming in time order, stops following the server's
+``moreFollows`` once it has seen one.
 """
 from __future__ import annotations
 
@@ -53,7 +64,8 @@ class JournalVariable:
 
     #: the data reference as the server tagged it (``"TESTGenericIO/GGIO1$ST$Ind1$stVal"``)
     reference: str
-    #: the logged value, with its MMS type
+    #: the logged value, with its MMS type (it keeps the C memory of the whole answer it
+    #: came in alive; :meth:`MmsValue.clone` makes a copy of its own)
     value: MmsValue
     #: why it was logged (the entry's ReasonCode), ``None`` when the log has no reason codes
     reason: Optional[ReasonForInclusion] = None
@@ -155,7 +167,7 @@ def time_ms(value: Any, what: str) -> int:
 
 def time_from_ms(ms: int) -> _dt.datetime:
     try:
-        return _EPOCH + _dt.timedelta(milliseconds=int(ms))
+        return _EPOCH + _dt.timedelta(0, 0, 0, int(ms))  # positional: faster than milliseconds=
     except OverflowError:
         return _EPOCH
 
@@ -200,46 +212,88 @@ def _entry_id(entry_id: Any) -> bytes:
 
 # --------------------------------------------------------------- requests
 
+#: ReasonCode mask -> member, filled as codes are met (building an IntFlag
+#: member costs more than a dict look-up; at most 128 keys)
+_REASONS: dict[int, ReasonForInclusion] = {}
 
-def _page(conn: "IedConnection", op: str, ref: str, ref_b: bytes, start_ms: int, end_ms: int,
-          after_id: Optional[bytes], after_ms: int) -> LogPage:
-    """One ReadJournal; -1 = absent."""
+#: "no end": no entry is dropped by the client
+_NO_END = -1
+
+
+def _page(conn: "IedConnection", op: str, ref: str, ref_b: bytes, start_ms: int, stop_ms: int,
+          after_id: Optional[bytes], after_ms: int, end_ms: int = _NO_END) -> tuple[LogPage, bool]:
+    """One ReadJournal (``start_ms``/``stop_ms``/``after_id``: -1/None = absent
+    from the request); entries made after ``end_ms`` (>= 0) are dropped.
+
+    :returns: the page (``more_follows`` False once an entry after ``end_ms``
+        was seen) and whether one was seen
+    """
     ffi, lib = conn._ffi, conn._lib
     out = ffi.new("i61_journal **")
     more = ffi.new("int *", 0)
     aid = ffi.from_buffer("uint8_t[]", after_id) if after_id else ffi.NULL
     alen = len(after_id) if after_id else 0
-    conn._call(op, ref, None, lib.i61_client_read_journal, ref_b, start_ms, end_ms, aid, alen, after_ms, out, more)
+    conn._call(op, ref, None, lib.i61_client_read_journal, ref_b, start_ms, stop_ms, aid, alen, after_ms, out, more)
     j = out[0]
     if j == ffi.NULL:
-        return LogPage([], bool(more[0]))
-    try:
-        return LogPage(_entries(ffi, lib, j), bool(more[0]))
-    finally:
-        lib.i61_journal_free(j)
+        return LogPage([], bool(more[0])), False
+    # The values are views into the journal: it is freed with the last of them.
+    owner = ffi.gc(j, lib.i61_journal_free)
+    entries, past_end = _entries(ffi, lib, owner, end_ms)
+    return LogPage(entries, bool(more[0]) and not past_end), past_end
 
 
-def _entries(ffi: Any, lib: Any, j: Any) -> list[JournalEntry]:
+def _entries(ffi: Any, lib: Any, j: Any, end_ms: int = _NO_END) -> tuple[list[JournalEntry], bool]:
+    """The entries of journal ``j`` (a cdata that stays alive as the values' owner),
+    and whether one made after ``end_ms`` (>= 0) was dropped."""
+    # The hot loop of a log read: functions bound to locals, one datetime per
+    # distinct time, one str per distinct reference, reason members cached.
+    count, entry_id, entry_time = lib.i61_journal_count, lib.i61_journal_entry_id, lib.i61_journal_entry_time_ms
+    var_count, var_ref, var_value = lib.i61_journal_var_count, lib.i61_journal_var_ref, lib.i61_journal_var_value
+    var_reason = lib.i61_journal_var_reason
+    null, buffer, string = ffi.NULL, ffi.buffer, ffi.string
+    epoch, timedelta = _EPOCH, _dt.timedelta
+    view, reasons = MmsValue._view, _REASONS
+    refs: dict[bytes, str] = {}
     entries: list[JournalEntry] = []
+    append = entries.append
+    past_end = False
+    last_ms: Optional[int] = None
+    when = _EPOCH
     n = ffi.new("size_t *")
-    for i in range(int(lib.i61_journal_count(j))):
-        n[0] = 0
-        p = lib.i61_journal_entry_id(j, i, n)
-        eid = bytes(ffi.buffer(p, n[0])) if p != ffi.NULL else b""
-        when = time_from_ms(int(lib.i61_journal_entry_time_ms(j, i)))
+    for i in range(count(j)):
+        ms = entry_time(j, i)
+        if 0 <= end_ms < ms:
+            past_end = True
+            continue
+        if ms != last_ms:
+            try:
+                when = epoch + timedelta(0, 0, 0, ms)
+            except OverflowError:
+                when = epoch
+            last_ms = ms
+        p = entry_id(j, i, n)  # sets n[0] always
+        eid = buffer(p, n[0])[:] if p != null else b""
         variables: list[JournalVariable] = []
-        for k in range(int(lib.i61_journal_var_count(j, i))):
-            r = lib.i61_journal_var_ref(j, i, k)
-            ref = ffi.string(r).decode("utf-8", "replace") if r != ffi.NULL else ""
-            v = lib.i61_journal_var_value(j, i, k)
-            if v == ffi.NULL:
+        for k in range(var_count(j, i)):
+            v = var_value(j, i, k)
+            if v == null:
                 continue
-            value = MmsValue._own(lib.i61_value_clone(v))
-            code = int(lib.i61_journal_var_reason(j, i, k))
-            reason = None if code < 0 else ReasonForInclusion(code & 0x7F)
-            variables.append(JournalVariable(ref, value, reason))
-        entries.append(JournalEntry(eid, when, variables))
-    return entries
+            r = var_ref(j, i, k)
+            raw = string(r) if r != null else b""
+            reference = refs.get(raw)
+            if reference is None:
+                reference = refs[raw] = raw.decode("utf-8", "replace")
+            code = var_reason(j, i, k)
+            if code < 0:
+                reason = None
+            else:
+                reason = reasons.get(code)
+                if reason is None:
+                    reason = reasons.setdefault(code, ReasonForInclusion(code & 0x7F))
+            variables.append(JournalVariable(reference, view(v, j), reason))  # type: ignore[arg-type]
+        append(JournalEntry(eid, when, variables))
+    return entries, past_end
 
 
 def _start_ms(start: Optional[TimeLike]) -> int:
@@ -262,9 +316,9 @@ def _end_ms(end: Optional[TimeLike]) -> int:
     return min(ms, MAX_TIME_OF_DAY_MS)
 
 
-def _stop_ms(end: Optional[TimeLike]) -> int:
-    """rangeStop of a query-after (and of the continuation pages): absent when None."""
-    return -1 if end is None else _end_ms(end)
+def _filter_ms(end: Optional[TimeLike]) -> int:
+    """The end the client applies to the entries it receives: -1 when None."""
+    return _NO_END if end is None else _end_ms(end)
 
 
 def _after_ms(time: TimeLike) -> int:
@@ -277,24 +331,33 @@ def _after_ms(time: TimeLike) -> int:
 
 def page_by_time(conn: "IedConnection", log_ref: Reference, start: Optional[TimeLike],
                  end: Optional[TimeLike]) -> LogPage:
+    """One QueryLogByTime answer: rangeStart and rangeStop are both sent (``None``:
+    1984-01-01 and the last TimeOfDay); entries after ``end`` are dropped should
+    the server send any."""
     ref, ref_b = _log_ref(log_ref)
     s, e = _start_ms(start), _end_ms(end)
     if e < s:
         raise InvalidArgumentError("end is before start", IedClientError.USER_PROVIDED_INVALID_ARGUMENT, ref)
-    return _page(conn, "query_log_by_time", ref, ref_b, s, e, None, -1)
+    return _page(conn, "query_log_by_time", ref, ref_b, s, e, None, -1, _filter_ms(end))[0]
 
 
 def page_after(conn: "IedConnection", log_ref: Reference, entry_id: Any, time: TimeLike,
                end: Optional[TimeLike] = None) -> LogPage:
+    """One QueryLogAfter answer. The request carries entryToStartAfter alone,
+    also with an ``end``: the client drops the entries made after ``end``, and
+    the page's ``more_follows`` is False once it has seen one (entries come in
+    time order, so none of the following would be kept)."""
     ref, ref_b = _log_ref(log_ref)
-    return _page(conn, "query_log_after", ref, ref_b, -1, _stop_ms(end), _entry_id(entry_id), _after_ms(time))
+    eid, t, e = _entry_id(entry_id), _after_ms(time), _filter_ms(end)
+    return _page(conn, "query_log_after", ref, ref_b, -1, -1, eid, t, e)[0]
 
 
-def _follow(conn: "IedConnection", op: str, ref: str, ref_b: bytes, first: LogPage,
+def _follow(conn: "IedConnection", op: str, ref: str, ref_b: bytes, first: tuple[LogPage, bool],
             cursor: Optional[tuple[bytes, int]], end_ms: int, max_entries: int) -> list[JournalEntry]:
-    """Collect ``first`` and the pages after it while the server says more follow."""
+    """Collect ``first`` and the pages after it while the server says more follow
+    and no entry after ``end_ms`` (-1: none) was seen."""
     out: list[JournalEntry] = []
-    page = first
+    page, past_end = first
     pages = 1
     while True:
         entries = page.entries
@@ -309,6 +372,9 @@ def _follow(conn: "IedConnection", op: str, ref: str, ref_b: bytes, first: LogPa
             )
             exc.entries = out[:max_entries]  # type: ignore[attr-defined]
             raise exc
+        if past_end:
+            log.debug("%s %s: an entry after the end on page %d; done", op, ref, pages)
+            return out
         if not page.more_follows:
             return out
         if not entries:
@@ -336,14 +402,18 @@ def _follow(conn: "IedConnection", op: str, ref: str, ref_b: bytes, first: LogPa
             raise exc
         pages += 1
         log.debug("%s %s: page %d after entry %s", op, ref, pages, last.entry_id.hex())
-        page = _page(conn, op, ref, ref_b, -1, end_ms, last.entry_id, max(cursor[1], EPOCH_1984_MS))
+        # entryToStartAfter alone (no rangeStop: see the module docstring)
+        page, past_end = _page(conn, op, ref, ref_b, -1, -1, last.entry_id, max(cursor[1], EPOCH_1984_MS), end_ms)
 
 
 def all_by_time(conn: "IedConnection", log_ref: Reference, start: Optional[TimeLike], end: Optional[TimeLike],
                 max_entries: int = MAX_ENTRIES) -> list[JournalEntry]:
     ref, ref_b = _log_ref(log_ref)
-    stop = _stop_ms(end)
-    first = page_by_time(conn, log_ref, start, end)
+    s, e = _start_ms(start), _end_ms(end)
+    if e < s:
+        raise InvalidArgumentError("end is before start", IedClientError.USER_PROVIDED_INVALID_ARGUMENT, ref)
+    stop = _filter_ms(end)
+    first = _page(conn, "query_log_by_time", ref, ref_b, s, e, None, -1, stop)
     return _follow(conn, "query_log_by_time", ref, ref_b, first, None, stop, max_entries)
 
 
@@ -351,6 +421,6 @@ def all_after(conn: "IedConnection", log_ref: Reference, entry_id: Any, time: Ti
               end: Optional[TimeLike] = None, max_entries: int = MAX_ENTRIES) -> list[JournalEntry]:
     ref, ref_b = _log_ref(log_ref)
     eid, t = _entry_id(entry_id), _after_ms(time)
-    stop = _stop_ms(end)
-    first = _page(conn, "query_log_after", ref, ref_b, -1, stop, eid, t)
+    stop = _filter_ms(end)
+    first = _page(conn, "query_log_after", ref, ref_b, -1, -1, eid, t, stop)
     return _follow(conn, "query_log_after", ref, ref_b, first, (eid, t), stop, max_entries)

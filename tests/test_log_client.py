@@ -131,10 +131,13 @@ def tod(ms: int) -> bytes:
     return in_day.to_bytes(4, "big") + days.to_bytes(2, "big")
 
 
-def journal_entry(n: int, ms: int, value: bool = True, reason: Optional[bytes] = b"\x01\x40") -> bytes:
-    """JournalEntry n: Ind1.stVal = value, with a ReasonCode variable (dchg) unless None."""
-    var = tlv(b"\x30", tlv(b"\x80", f"{GENERIC}/GGIO1$ST$Ind1$stVal".encode())
-              + tlv(b"\xa1", b"\x83\x01" + (b"\xff" if value else b"\x00")))
+def journal_entry(n: int, ms: int, value: bool = True, reason: Optional[bytes] = b"\x01\x40",
+                  data: Optional[bytes] = None) -> bytes:
+    """JournalEntry n: Ind1.stVal = value (or the Data TLV ``data``), with a ReasonCode
+    variable (dchg) unless None."""
+    if data is None:
+        data = b"\x83\x01" + (b"\xff" if value else b"\x00")
+    var = tlv(b"\x30", tlv(b"\x80", f"{GENERIC}/GGIO1$ST$Ind1$stVal".encode()) + tlv(b"\xa1", data))
     if reason is not None:
         var += tlv(b"\x30", tlv(b"\x80", b"ReasonCode") + tlv(b"\xa1", tlv(b"\x84", reason)))
     content = tlv(b"\x80", tod(ms)) + tlv(b"\xa2", tlv(b"\xa1", var))
@@ -242,6 +245,90 @@ def test_fake_journal_paging_follows_more_follows():
             assert [int.from_bytes(x.entry_id, "big") for x in rest] == [23, 24, 25]
             rest_hex = c.query_log_after(LOG, entries[21].entry_id.hex(), entries[21].time_ms)
             assert [x.entry_id for x in rest_hex] == [x.entry_id for x in rest]
+        assert not srv.errors
+
+
+def eids(entries: list[JournalEntry]) -> list[int]:
+    return [int.from_bytes(e.entry_id, "big") for e in entries]
+
+
+def test_fake_journal_end_is_applied_by_the_client_after_the_first_page():
+    """Only the first request of a by-time query carries the end (rangeStop); the pages
+    after it carry entryToStartAfter alone (the Rust-based server refuses it together
+    with rangeStop), and the client drops what was made after the end. This fake server
+    ignores the time range, like a server that sends on."""
+    fake = JournalServer(40, 10)
+    with ScriptedServer("handshake_then_respond", responder=fake) as srv:
+        with IedConnection("127.0.0.1", srv.port) as c:
+            end = T0 + dt.timedelta(seconds=15)  # entry 15 is made exactly at the end: kept
+            entries = c.query_log_by_time(LOG, T0, end)
+            assert eids(entries) == list(range(1, 16))
+            assert all(e.time <= end for e in entries)
+            first, second = fake.requests
+            assert first["start"] == T0_MS and first["end"] == T0_MS + 15_000 and first["after"] is None
+            assert second["after"] == ((10).to_bytes(8, "big"), T0_MS + 10_000)
+            assert second["start"] is None and second["end"] is None
+            # the end within the first page: one request, the rest of the page dropped
+            del fake.requests[:]
+            assert eids(c.query_log_by_time(LOG, T0, T0 + dt.timedelta(seconds=4, milliseconds=999))) == [1, 2, 3, 4]
+            assert len(fake.requests) == 1
+            # the end on a page boundary: the next page is asked for, none of it kept
+            del fake.requests[:]
+            assert eids(c.query_log_by_time(LOG, T0, T0_MS + 20_000)) == list(range(1, 21))
+            assert len(fake.requests) == 3 and all(r["end"] is None for r in fake.requests[1:])
+            # page by page: the same rule for query_log_page_after(..., end=...)
+            id10, t10 = (10).to_bytes(8, "big"), T0 + dt.timedelta(seconds=10)
+            page = c.query_log_page_after(LOG, id10, t10, end=end)
+            assert eids(page.entries) == list(range(11, 16)) and page.more_follows is False
+            assert fake.requests[-1]["end"] is None and fake.requests[-1]["after"] == (id10, T0_MS + 10_000)
+            page = c.query_log_page_after(LOG, id10, t10, end=T0 + dt.timedelta(seconds=30))
+            assert eids(page.entries) == list(range(11, 21)) and page.more_follows is True
+            page = c.query_log_page_by_time(LOG, T0, T0 + dt.timedelta(seconds=3))
+            assert eids(page.entries) == [1, 2, 3] and page.more_follows is False
+            # QueryLogAfter with an end, all pages
+            from py61850._log import all_after
+
+            del fake.requests[:]
+            assert eids(all_after(c, LOG, id10, t10, T0 + dt.timedelta(seconds=25))) == list(range(11, 26))
+            assert len(fake.requests) == 2 and all(r["end"] is None for r in fake.requests)
+        assert not srv.errors
+
+
+def test_fake_journal_values_outlive_the_page_and_the_connection():
+    """A logged value stays valid (it keeps its answer's C memory alive) after the entry
+    list, the page and the connection are gone, and that memory is released with it."""
+    import gc
+    import weakref
+
+    texts = [f"value of entry {i}: " + "x" * 40 for i in range(1, 4)]
+
+    def responder(pdu: bytes) -> bytes:
+        entries = [journal_entry(i, T0_MS + i, data=tlv(b"\x8a", t.encode())) for i, t in enumerate(texts, 1)]
+        return journal_response(invoke_id_of(pdu), entries, False)
+
+    with ScriptedServer("handshake_then_respond", responder=responder) as srv:
+        c = IedConnection()
+        c.connect("127.0.0.1", srv.port)
+        entries = c.query_log_by_time(LOG)
+        assert [e.variables[0].value.to_python() for e in entries] == texts
+        kept = entries[1].variables[0].value
+        c.close()
+        del c, entries
+        gc.collect()
+        # reuse what was freed: other answers, other values
+        with IedConnection("127.0.0.1", srv.port) as c2:
+            for _ in range(20):
+                c2.query_log_by_time(LOG)
+        junk = [C.MmsValue.visible_string("y" * 60) for _ in range(2000)]
+        del junk
+        gc.collect()
+        assert kept.type is MmsType.VISIBLE_STRING
+        assert kept.to_python() == texts[1]
+        assert kept == C.MmsValue.visible_string(texts[1]) and kept.clone().to_python() == texts[1]
+        owner = weakref.ref(kept._parent)  # the C journal of the answer
+        del kept
+        gc.collect()
+        assert owner() is None, "the answer's C journal was not released with its last value"
         assert not srv.errors
 
 
@@ -458,6 +545,92 @@ def test_journal_rust_paging(start_peer_server):
         assert [e.entry_id for p in pages for e in p.entries] == ids
     finally:
         conn.close()
+
+
+def test_journal_rust_paging_with_end(start_peer_server):
+    """A by-time query with an explicit end over several pages: every entry up to the end,
+    in order, none after it (the server answers only the first request with a range stop;
+    the pages after it are asked for without one). Page by page with the end the same."""
+    import gc
+
+    peer = start_peer_server("rust")
+    log_ref = peer.journal_ref(LCB)
+    n, last = 600, 437
+    ids = [peer.log_value(LCB, f"{GENERIC}/GGIO1.AnIn1.mag.f", "MX", float(i), time_ms=T0_MS + 10 * i)[0]
+           for i in range(n)]
+    end = T0 + dt.timedelta(milliseconds=10 * last)  # entry `last` is made exactly at the end
+    conn = IedConnection()
+    conn.set_max_pdu_size(2000)  # small answers: several pages
+    conn.connect(peer.host, peer.port)
+    try:
+        first = conn.query_log_page_by_time(log_ref, T0, end)
+        assert first.more_follows and 1 < len(first.entries) < last, "no paging before the end"
+        entries = conn.query_log_by_time(log_ref, T0 - dt.timedelta(minutes=1), end)
+        assert [e.entry_id for e in entries] == ids[:last + 1]
+        assert [e.variables[0].value.to_python() for e in entries] == [float(i) for i in range(last + 1)]
+        assert [e.time for e in entries] == [T0 + dt.timedelta(milliseconds=10 * i) for i in range(last + 1)]
+        # an end between two entries, as int ms
+        assert [e.entry_id for e in conn.query_log_by_time(log_ref, T0, T0_MS + 10 * last - 1)] == ids[:last]
+        # page by page, continuing with the same end
+        pages = [first]
+        while pages[-1].more_follows:
+            prev = pages[-1].entries[-1]
+            pages.append(conn.query_log_page_after(log_ref, prev.entry_id, prev.time, end=end))
+        assert [e.entry_id for p in pages for e in p.entries] == ids[:last + 1]
+        # the server did send entries after the end on the last request: the client dropped them
+        prev = pages[-2].entries[-1]
+        unbounded = conn.query_log_page_after(log_ref, prev.entry_id, prev.time)
+        assert any(e.time > end for e in unbounded.entries)
+        kept = entries[-1].variables[0].value
+    finally:
+        conn.close()
+    del conn, entries, pages, first, unbounded
+    gc.collect()
+    assert kept.type is MmsType.FLOAT and kept.to_python() == float(last)
+
+
+def test_own_server_paging_with_end():
+    """The same against our own server: a by-time query with an end over many small pages."""
+    import time
+
+    from peers.process import DEFAULT_SCL
+    from py61850.server import IedServer
+
+    srv = IedServer.from_scl(DEFAULT_SCL)
+    srv.configure(max_pdu_size=1000)
+    srv.start(0, "127.0.0.1")
+    try:
+        ref = f"{GENERIC}/GGIO1.Ind4.stVal"
+
+        def toggle(k: int) -> None:
+            v = bool(srv.get_value(ref))
+            for _ in range(k):
+                v = not v
+                srv.update_value(ref, v)
+
+        toggle(300)
+        time.sleep(0.02)
+        end = dt.datetime.now(UTC)
+        time.sleep(0.02)
+        toggle(300)
+        with IedConnection() as c:
+            c.connect("127.0.0.1", srv.port)
+            everything = c.query_log_by_time(LOG)
+            assert eids(everything) == list(range(1, 601))
+            first = c.query_log_page_by_time(LOG, None, end)
+            assert first.more_follows and 1 < len(first.entries) < 300, "no paging before the end"
+            entries = c.query_log_by_time(LOG, None, end)
+            assert eids(entries) == list(range(1, 301))
+            assert [e.variables[0].value for e in entries] == [e.variables[0].value for e in everything[:300]]
+            pages = [first]
+            while pages[-1].more_follows:
+                prev = pages[-1].entries[-1]
+                pages.append(c.query_log_page_after(LOG, prev.entry_id, prev.time, end=end))
+            assert eids([e for p in pages for e in p.entries]) == list(range(1, 301))
+            prev = pages[-2].entries[-1]
+            assert any(e.time > end for e in c.query_log_page_after(LOG, prev.entry_id, prev.time).entries)
+    finally:
+        srv.close()
 
 
 def test_journal_rust_log_disabled_and_missing(start_peer_server):
