@@ -246,11 +246,19 @@ def _page(conn: "IedConnection", op: str, ref: str, ref_b: bytes, start_ms: int,
 def _entries(ffi: Any, lib: Any, j: Any, end_ms: int = _NO_END) -> tuple[list[JournalEntry], bool]:
     """The entries of journal ``j`` (a cdata that stays alive as the values' owner),
     and whether one made after ``end_ms`` (>= 0) was dropped."""
-    # The hot loop of a log read: functions bound to locals, one datetime per
-    # distinct time, one str per distinct reference, reason members cached.
-    count, entry_id, entry_time = lib.i61_journal_count, lib.i61_journal_entry_id, lib.i61_journal_entry_time_ms
-    var_count, var_ref, var_value = lib.i61_journal_var_count, lib.i61_journal_var_ref, lib.i61_journal_var_value
-    var_reason = lib.i61_journal_var_reason
+    # The hot loop of a log read: the whole journal comes in one C call
+    # (i61_journal_views: variables without a value are left out), then one
+    # datetime per distinct time, one str per distinct reference, reason
+    # members cached.
+    count = lib.i61_journal_count(j)
+    if not count:
+        return [], False
+    total = lib.i61_journal_var_total(j)
+    ents = ffi.new("i61_journal_entry_view[]", count)
+    vars_ = ffi.new("i61_journal_var_view[]", total or 1)
+    rc = lib.i61_journal_views(j, ents, count, vars_, total)
+    if rc != 0:  # pragma: no cover - the arrays are sized from j
+        raise UnexpectedValueError(f"i61_journal_views failed ({rc})", IedClientError.UNKNOWN)
     null, buffer, string = ffi.NULL, ffi.buffer, ffi.string
     epoch, timedelta = _EPOCH, _dt.timedelta
     view, reasons = MmsValue._view, _REASONS
@@ -260,9 +268,9 @@ def _entries(ffi: Any, lib: Any, j: Any, end_ms: int = _NO_END) -> tuple[list[Jo
     past_end = False
     last_ms: Optional[int] = None
     when = _EPOCH
-    n = ffi.new("size_t *")
-    for i in range(count(j)):
-        ms = entry_time(j, i)
+    all_vars = ffi.unpack(vars_, total)
+    for e in ffi.unpack(ents, count):
+        ms = e.time_ms
         if 0 <= end_ms < ms:
             past_end = True
             continue
@@ -272,26 +280,23 @@ def _entries(ffi: Any, lib: Any, j: Any, end_ms: int = _NO_END) -> tuple[list[Jo
             except OverflowError:
                 when = epoch
             last_ms = ms
-        p = entry_id(j, i, n)  # sets n[0] always
-        eid = buffer(p, n[0])[:] if p != null else b""
+        eid = buffer(e.id, e.id_len)[:]
         variables: list[JournalVariable] = []
-        for k in range(var_count(j, i)):
-            v = var_value(j, i, k)
-            if v == null:
-                continue
-            r = var_ref(j, i, k)
+        first = e.first_var
+        for v in all_vars[first:first + e.nvars]:
+            r = v.ref
             raw = string(r) if r != null else b""
             reference = refs.get(raw)
             if reference is None:
                 reference = refs[raw] = raw.decode("utf-8", "replace")
-            code = var_reason(j, i, k)
+            code = v.reason
             if code < 0:
                 reason = None
             else:
                 reason = reasons.get(code)
                 if reason is None:
                     reason = reasons.setdefault(code, ReasonForInclusion(code & 0x7F))
-            variables.append(JournalVariable(reference, view(v, j), reason))  # type: ignore[arg-type]
+            variables.append(JournalVariable(reference, view(v.value, j), reason))  # type: ignore[arg-type]
         append(JournalEntry(eid, when, variables))
     return entries, past_end
 

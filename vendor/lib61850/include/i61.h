@@ -876,6 +876,32 @@ const char *i61_journal_var_ref(const i61_journal *j, size_t i, size_t k);
 const i61_value *i61_journal_var_value(const i61_journal *j, size_t i, size_t k);
 int i61_journal_var_reason(const i61_journal *j, size_t i, size_t k);
 void i61_journal_free(i61_journal *j);
+
+/* The whole journal in one call (what the accessors above give entry by
+ * entry). Variables without a value are left out, so nvars / var_total may
+ * be less than i61_journal_var_count. Entry i's variables are
+ * vars[first_var .. first_var + nvars). All pointers are borrowed from j. */
+typedef struct i61_journal_entry_view {
+    const uint8_t *id;
+    size_t id_len;
+    int64_t time_ms;
+    size_t first_var;
+    size_t nvars;
+} i61_journal_entry_view;
+
+typedef struct i61_journal_var_view {
+    const char *ref;            /* NULL when the variable has no tag */
+    const i61_value *value;     /* never NULL */
+    int reason;                 /* i61_reason mask, -1 absent */
+} i61_journal_var_view;
+
+/* Number of variables with a value in all entries (0 for NULL). */
+size_t i61_journal_var_total(const i61_journal *j);
+/* Fills entries[0 .. i61_journal_count(j)) and vars[0 .. i61_journal_var_total(j)).
+ * I61_ERR_INVALID_ARGUMENT (nothing written) when j is NULL, an array is NULL
+ * while needed, or n_entries / n_vars is smaller than needed. */
+int i61_journal_views(const i61_journal *j, i61_journal_entry_view *entries, size_t n_entries,
+                      i61_journal_var_view *vars, size_t n_vars);
 /* -------------------------------------------------------------- end logs */
 
 /* Library version string. */

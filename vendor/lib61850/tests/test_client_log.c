@@ -646,6 +646,90 @@ static void test_pairing(void)
     finish(c, &s);
 }
 
+/* i61_journal_views: the whole journal in one call, the same as the accessors. */
+static void test_views(void)
+{
+    fs s;
+    fs_start(&s, 0, 10);
+    i61_client *c = connect_client(&s);
+    uint8_t dchg = 0x40, gi = 0x04;
+    i61_value *v1[4] = { i61_value_new_float(2.5f), i61_value_new_bit_string(7, &dchg),
+                         i61_value_new_integer(-3), i61_value_new_bit_string(7, &gi) };
+    static const char *const t1[4] = { "LD/LN$MX$A$mag$f", "ReasonCode", "LD/LN$ST$B$stVal",
+                                       "ReasonCode" };
+    i61_value *v3[1] = { i61_value_new_boolean(1) };
+    static const char *const t3[1] = { "LD/LN$ST$C$stVal" };
+    i61_buf ents;
+    i61_buf_init(&ents);
+    put_entry(&ents, 1, t1, v1, 4);
+    put_entry(&ents, 2, t1, v1, 0);                  /* no variables */
+    put_entry(&ents, 3, t3, v3, 1);                  /* no reason code */
+    answer_with(&s, &ents, false);
+    i61_journal *j = NULL;
+    T_EQ_INT(i61_client_read_journal(c, LOGREF, T0, -1, NULL, 0, 0, &j, NULL), I61_OK);
+    T_EQ_INT(i61_journal_count(j), 3);
+    T_EQ_INT(i61_journal_var_total(j), 3);
+    i61_journal_entry_view e[3];
+    i61_journal_var_view v[3];
+    T_EQ_INT(i61_journal_views(j, e, 3, v, 3), I61_OK);
+    uint8_t id[8];
+    for (int i = 0; i < 3; i++) {
+        entry_id(i + 1, id);
+        T_EQ_MEM(e[i].id, e[i].id_len, id, 8);
+        T_EQ_INT(e[i].time_ms, entry_time(i + 1));
+    }
+    T_EQ_INT(e[0].first_var, 0);
+    T_EQ_INT(e[0].nvars, 2);
+    T_EQ_INT(e[1].first_var, 2);
+    T_EQ_INT(e[1].nvars, 0);
+    T_EQ_INT(e[2].first_var, 2);
+    T_EQ_INT(e[2].nvars, 1);
+    T_CHECK(strcmp(v[0].ref, "LD/LN$MX$A$mag$f") == 0);
+    double f = 0;
+    T_EQ_INT(i61_value_get_double(v[0].value, &f), I61_OK);
+    T_CHECK(f == 2.5);
+    T_EQ_INT(v[0].reason, I61_REASON_DCHG);
+    T_CHECK(strcmp(v[1].ref, "LD/LN$ST$B$stVal") == 0);
+    int64_t iv = 0;
+    T_EQ_INT(i61_value_get_int64(v[1].value, &iv), I61_OK);
+    T_EQ_INT(iv, -3);
+    T_EQ_INT(v[1].reason, I61_REASON_GI);
+    T_CHECK(strcmp(v[2].ref, "LD/LN$ST$C$stVal") == 0);
+    int b = 0;
+    T_EQ_INT(i61_value_get_boolean(v[2].value, &b), I61_OK);
+    T_EQ_INT(b, 1);
+    T_EQ_INT(v[2].reason, -1);
+    /* the same pointers as the entry-by-entry accessors */
+    T_CHECK(v[2].value == i61_journal_var_value(j, 2, 0));
+    T_CHECK(v[1].ref == i61_journal_var_ref(j, 0, 1));
+    /* arrays too small, or missing: nothing written */
+    i61_journal_entry_view e2[3];
+    memset(e2, 0xab, sizeof e2);
+    T_EQ_INT(i61_journal_views(j, e2, 2, v, 3), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_journal_views(j, e2, 3, v, 2), I61_ERR_INVALID_ARGUMENT);
+    T_CHECK(e2[0].id_len == (size_t)-1 / 0xff * 0xab);             /* untouched */
+    T_EQ_INT(i61_journal_views(j, NULL, 3, v, 3), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_journal_views(j, e2, 3, NULL, 3), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_journal_views(NULL, e, 3, v, 3), I61_ERR_INVALID_ARGUMENT);
+    T_EQ_INT(i61_journal_var_total(NULL), 0);
+    i61_journal_free(j);
+
+    /* an empty page: no arrays needed */
+    i61_buf_free(&ents);
+    i61_buf_init(&ents);
+    answer_with(&s, &ents, false);
+    T_EQ_INT(i61_client_read_journal(c, LOGREF, T0, -1, NULL, 0, 0, &j, NULL), I61_OK);
+    T_EQ_INT(i61_journal_count(j), 0);
+    T_EQ_INT(i61_journal_var_total(j), 0);
+    T_EQ_INT(i61_journal_views(j, NULL, 0, NULL, 0), I61_OK);
+    i61_journal_free(j);
+    for (int i = 0; i < 4; i++)
+        i61_value_free(v1[i]);
+    i61_value_free(v3[0]);
+    i61_buf_free(&ents);
+    finish(c, &s);
+}
+
 static void test_bad_answers(void)
 {
     fs s;
@@ -683,4 +767,5 @@ static void test_bad_answers(void)
 }
 
 T_MAIN(T_CASE(test_query_by_time), T_CASE(test_paging), T_CASE(test_no_such_log),
-       T_CASE(test_refused_locally), T_CASE(test_pairing), T_CASE(test_bad_answers))
+       T_CASE(test_refused_locally), T_CASE(test_pairing), T_CASE(test_views),
+       T_CASE(test_bad_answers))

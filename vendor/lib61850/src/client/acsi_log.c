@@ -326,3 +326,42 @@ int i61_journal_var_reason(const i61_journal *j, size_t i, size_t k)
     const i61_jvar *v = var_at(j, i, k);
     return v ? v->reason : -1;
 }
+
+size_t i61_journal_var_total(const i61_journal *j)
+{
+    size_t n = 0;
+    for (size_t i = 0; j && i < j->count; i++)
+        for (size_t k = 0; k < j->items[i].nvars; k++)
+            n += j->items[i].vars[k].value != NULL;
+    return n;
+}
+
+int i61_journal_views(const i61_journal *j, i61_journal_entry_view *entries, size_t n_entries,
+                      i61_journal_var_view *vars, size_t n_vars)
+{
+    if (!j || n_entries < j->count || (j->count && !entries))
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t total = i61_journal_var_total(j);
+    if (n_vars < total || (total && !vars))
+        return I61_ERR_INVALID_ARGUMENT;
+    size_t at = 0;
+    for (size_t i = 0; i < j->count; i++) {
+        const i61_jentry *e = &j->items[i];
+        i61_journal_entry_view *o = &entries[i];
+        o->id = e->id;
+        o->id_len = e->id_len;
+        o->time_ms = e->time_ms;
+        o->first_var = at;
+        for (size_t k = 0; k < e->nvars; k++) {
+            const i61_jvar *v = &e->vars[k];
+            if (!v->value)
+                continue;
+            vars[at].ref = v->ref;
+            vars[at].value = v->value;
+            vars[at].reason = v->reason;
+            at++;
+        }
+        o->nvars = at - o->first_var;
+    }
+    return I61_OK;
+}
