@@ -62,7 +62,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, HERE)
 
 from bench_read import check_window, emit, exit_now  # noqa: E402  (the shared CLI tail)
-from bench_server import _fmt, _interpreter_flags, _ratio, _version, cpu_ns_of  # noqa: E402
+from bench_server import _fmt, _interpreter_flags, _names, _ratio, _version, cpu_ns_of  # noqa: E402
 from peers.process import PeerCommands, PeerServer, _wait_ready, start_peer  # noqa: E402
 
 SCL = os.path.join(REPO, "examples", "simple_io.icd")
@@ -761,17 +761,6 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  server {name:<11} {desc}" + (f" (filled in {fill:.2f} s)" if fill is not None else ""))
     for name, desc in result["clients"].items():
         print(f"  client {name:<11} {desc}")
-
-
-def _names(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
-    def parse(text: str) -> tuple[str, ...]:
-        names = tuple(x.strip() for x in text.split(",") if x.strip())
-        bad = [n for n in names if n not in allowed]
-        if not names or bad:
-            raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
-        return tuple(n for n in allowed if n in names)
-
-    return parse
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -503,6 +503,18 @@ def _summarise(row: Row) -> None:
     if row.clients > 1:
         row.per_client_min = statistics.median(min(r["per_client_reads_per_s"]) for r in row.reps)
         row.per_client_max = statistics.median(max(r["per_client_reads_per_s"]) for r in row.reps)
+
+
+def _names(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type for a comma-separated subset of ``allowed`` (kept in ``allowed``'s order)."""
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(x.strip() for x in text.split(",") if x.strip())
+        bad = [n for n in names if n not in allowed]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+        return tuple(n for n in allowed if n in names)
+
+    return parse
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
