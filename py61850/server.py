@@ -965,12 +965,7 @@ class _Core:
                         f"(refuse), not {out!r}")
 
     def complete_sg(self, token: int, result: int, what: str) -> None:
-        with self.c_lock:
-            if self.ptr is None:
-                return
-            err = self.lib.i61_server_complete_sg(self.ptr, token, result)
-            running = bool(self.lib.i61_server_is_running(self.ptr))
-        self.log_completion(err, running, what, "the client got temporarily-unavailable")
+        self.finish(self.lib.i61_server_complete_sg, token, result, what, "the client got temporarily-unavailable")
 
     def handle_file(self, ev: Any, conn_id: int) -> None:
         """A file operation: build the :class:`FileRequest`, run the file handler,
@@ -1019,12 +1014,7 @@ class _Core:
         raise TypeError(f"a file handler returns None/True (allow), False or a FileError (refuse), not {out!r}")
 
     def complete_file(self, token: int, result: int, what: str) -> None:
-        with self.c_lock:
-            if self.ptr is None:
-                return
-            err = self.lib.i61_server_complete_file(self.ptr, token, result)
-            running = bool(self.lib.i61_server_is_running(self.ptr))
-        self.log_completion(err, running, what, "the client got file-access-denied")
+        self.finish(self.lib.i61_server_complete_file, token, result, what, "the client got file-access-denied")
 
     def file_stats(self, ptr: Any) -> FileStats:
         st = self.ffi.new("i61_server_file_stats *")
@@ -1087,13 +1077,8 @@ class _Core:
         raise TypeError(f"a control handler returns None/True (accept), False or an AddCause (refuse), not {out!r}")
 
     def complete_control(self, token: int, result: int, ref: str, stage: ControlStage) -> None:
-        with self.c_lock:
-            if self.ptr is None:
-                return
-            err = self.lib.i61_server_complete_control(self.ptr, token, result)
-            running = bool(self.lib.i61_server_is_running(self.ptr))
-        self.log_completion(err, running, f"{stage.value} of {ref}",
-                            "the client got AddCause time-limit-over")
+        self.finish(self.lib.i61_server_complete_control, token, result, f"{stage.value} of {ref}",
+                    "the client got AddCause time-limit-over")
 
     def run_hook(self, hook: _Hook, token: int, req: Any) -> None:
         try:
@@ -1147,14 +1132,20 @@ class _Core:
             lib.i61_typespec_free(out[0])
 
     def complete(self, is_write: bool, token: int, result: int, ref: str) -> None:
+        self.finish(self.lib.i61_server_complete_write if is_write else self.lib.i61_server_complete_read,
+                    token, result, f"{'write' if is_write else 'read'} of {ref}",
+                    "the client got temporarily-unavailable")
+
+    def finish(self, complete_fn: Callable[[Any, int, int], int], token: int, result: int, what: str,
+               late: str) -> None:
+        """Answer a deferred request with the C ``i61_server_complete_*`` function
+        ``complete_fn``; ``late`` says what the client got if the answer came too late."""
         with self.c_lock:
             if self.ptr is None:
                 return
-            fn = self.lib.i61_server_complete_write if is_write else self.lib.i61_server_complete_read
-            err = fn(self.ptr, token, result)
+            err = complete_fn(self.ptr, token, result)
             running = bool(self.lib.i61_server_is_running(self.ptr))
-        self.log_completion(err, running, f"{'write' if is_write else 'read'} of {ref}",
-                            "the client got temporarily-unavailable")
+        self.log_completion(err, running, what, late)
 
     @staticmethod
     def log_completion(err: int, running: bool, what: str, late: str) -> None:
